@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AssetsConfig(AppConfig):
+    name = "assets"
+    verbose_name = "Assets"
+    default_auto_field = "django.db.models.BigAutoField"
+    # Extra permissions of each role in this app (patterns over codenames); see core.roles.
+    role_permissions: dict[str, list[str]] = {}

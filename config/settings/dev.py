@@ -1,0 +1,6 @@
+from config.settings.base import *  # noqa: F403
+from config.settings.env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+LOG_FORMAT = env_str("LOG_FORMAT", "console")
+LOGGING["formatters"]["structured"]["format_name"] = LOG_FORMAT

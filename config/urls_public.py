@@ -1,0 +1,13 @@
+"""The public domain: platform administration only (and /health, /metrics on every host)."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from tenants.admin import adopt_platform_models, platform_site
+
+adopt_platform_models()
+
+urlpatterns = [
+    path("admin/", platform_site.urls),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+]

@@ -1,0 +1,135 @@
+"""The tenant admin's people and audit trail. Every change goes through core.services."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
+
+from core import services
+from core.exceptions import Conflict, InvalidInput
+from core.models import AuditEntry, JobRun, User
+from core.roles import Role
+
+# Roles are fixed by the product; they are assigned on the user, not edited as groups.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+class RoleChoiceMixin(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class UserAddForm(RoleChoiceMixin, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class UserEditForm(RoleChoiceMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = ("username", "email", "first_name", "last_name", "is_active", "hourly_rate")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["role"].initial = self.instance.role
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        leaves_managers = data.get("role") != Role.MANAGER or not data.get("is_active", True)
+        if self.instance.pk and leaves_managers and services.is_last_active_manager(self.instance):
+            raise forms.ValidationError("A tenant must keep at least one active manager.")
+        return data
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
+    list_display = ("username", "email", "first_name", "last_name", "role_display", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("username",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email", "hourly_rate")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Role")
+    def role_display(self, obj: User) -> str:
+        return obj.role or "-"
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                fields = {name: data[name] for name in services.USER_AUDIT_FIELDS if name in data}
+                saved = services.user_update(by=request.user, user=obj, role=data["role"], **fields)
+            else:
+                saved = services.user_create(
+                    by=request.user,
+                    username=data["username"],
+                    email=data.get("email", ""),
+                    password=data["password1"],
+                    role=data["role"],
+                )
+        except (Conflict, InvalidInput) as exc:
+            # The admin's forms already validated; what is left is a rule such as "last manager".
+            self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        # Groups are the role, set by the service; there is nothing else to save.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        try:
+            services.user_delete(by=request.user, user=obj)
+        except Conflict as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor_username", "action", "object_type", "object_repr", "request_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_repr", "actor_username", "object_id", "request_id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = ("name", "run_key", "started_at", "finished_at")
+    list_filter = ("name",)

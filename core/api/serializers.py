@@ -1,0 +1,57 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from core.models import AuditEntry, User
+from core.roles import Role
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A person of the tenant. Writes go through core.services."""
+
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}, trim_whitespace=False
+    )
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "password",
+            "role",
+            "first_name",
+            "last_name",
+            "is_active",
+            "hourly_rate",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = ["id", "date_joined", "last_login"]
+        # Uniqueness is the service's to judge (case-insensitively, under lock).
+        extra_kwargs = {"username": {"validators": []}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": ["This field is required."]})
+        return attrs
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "actor_username",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "request_id",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,80 @@
+"""The live event feed: ``/ws/events/?token=<access JWT>``.
+
+The tenant comes from the Host header (resolved into the scope by
+tenants.asgi.TenantScopeMiddleware); the token must have been minted on that
+tenant. The client joins only its tenant's group and receives
+``{"type": NAME, "data": {...}}`` for each event it is allowed to see.
+"""
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django_tenants.utils import tenant_context
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+
+from core.auth.tokens import TenantAccessToken
+from core.events import Audience, tenant_group_name
+from core.models import User
+
+logger = structlog.get_logger(__name__)
+
+# WebSocket close codes (4000-4999 are the application's own).
+CLOSE_NO_TENANT = 4404
+CLOSE_UNAUTHENTICATED = 4401
+
+
+def _user_for_token(tenant: Any, raw_token: str) -> tuple[int, str | None] | None:
+    """(user id, role) for a valid access token of this tenant, else None."""
+    with tenant_context(tenant):
+        try:
+            token = TenantAccessToken(raw_token)
+        except TokenError:
+            return None
+        user = (
+            User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM), is_active=True)
+            .prefetch_related("groups")
+            .first()
+        )
+        return None if user is None else (user.pk, user.role)
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        tenant = self.scope.get("tenant")
+        if tenant is None:
+            await self.close(code=CLOSE_NO_TENANT)
+            return
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        raw_token = (params.get("token") or [""])[0]
+        identity = (
+            await database_sync_to_async(_user_for_token)(tenant, raw_token) if raw_token else None
+        )
+        if identity is None:
+            # Closing before accept refuses the handshake (HTTP 403 to the client).
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id, self.role = identity
+        self.group_name = tenant_group_name(tenant.schema_name)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        logger.info("ws_connected", tenant=tenant.schema_name, user_id=self.user_id)
+
+    async def disconnect(self, code: int) -> None:
+        group_name = getattr(self, "group_name", None)
+        if group_name:
+            await self.channel_layer.group_discard(group_name, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The feed is one-way; a ping keeps proxies from closing an idle socket.
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def tenant_event(self, message: dict[str, Any]) -> None:
+        audience = Audience.from_message(message.get("audience"))
+        if audience is not None and not audience.admits(user_id=self.user_id, role=self.role):
+            return
+        await self.send_json({"type": message["event"], "data": message["data"]})

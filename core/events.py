@@ -1,0 +1,150 @@
+"""The event bus.
+
+A service calls ``publish`` inside its transaction. Nothing leaves the process
+until the transaction commits; a rollback drops the event with the write. After
+commit the event goes to the tenant's channel-layer group (WebSocket clients)
+and to Redis pub/sub ``maintenance:<event>``. A broker outage never fails the
+write that caused the event: the failure is logged and counted.
+"""
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import redis
+import structlog
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
+from django.db import connection, transaction
+from django.dispatch import receiver
+
+from core.observability.metrics import EVENT_DELIVERY_FAILURES, EVENTS_DELIVERED
+
+logger = structlog.get_logger(__name__)
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "work-order:created",
+        "work-order:updated",
+        "work-order:completed",
+        "inventory:low-stock",
+        "sla:warning",
+        "sla:violation",
+        "predictive:alert",
+        "iot:anomaly",
+        "asset:alert",
+        "sync:completed",
+    }
+)
+
+PUBSUB_PREFIX = "maintenance:"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who among a tenant's connected clients may see an event.
+
+    ``user_ids`` are always admitted; ``roles`` admits every member of those roles.
+    None (the default on ``publish``) means every client of the tenant.
+    """
+
+    roles: frozenset[str] = field(default_factory=frozenset)
+    user_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def admits(self, *, user_id: int, role: str | None) -> bool:
+        return user_id in self.user_ids or (role is not None and role in self.roles)
+
+    def as_message(self) -> dict[str, list[Any]]:
+        return {"roles": sorted(self.roles), "user_ids": sorted(self.user_ids)}
+
+    @classmethod
+    def from_message(cls, raw: dict[str, list[Any]] | None) -> "Audience | None":
+        if raw is None:
+            return None
+        return cls(roles=frozenset(raw.get("roles", [])), user_ids=frozenset(raw.get("user_ids", [])))
+
+
+def tenant_group_name(schema_name: str) -> str:
+    """The channel-layer group of one tenant's WebSocket clients."""
+    return f"tenant.{schema_name}.events"
+
+
+def publish(event_type: str, data: dict[str, Any], *, audience: Audience | None = None) -> None:
+    """Send ``event_type`` with ``data`` to the current tenant once its transaction commits."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    schema_name = connection.schema_name
+    # Serialise now: the payload describes the object as this transaction wrote it.
+    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    transaction.on_commit(
+        lambda: deliver(schema_name, event_type, payload, audience=audience), robust=True
+    )
+
+
+def deliver(
+    schema_name: str, event_type: str, data: dict[str, Any], *, audience: Audience | None = None
+) -> None:
+    """Hand a committed event to the channel layer and to Redis pub/sub."""
+    _deliver_to_channel_layer(schema_name, event_type, data, audience)
+    _deliver_to_pubsub(schema_name, event_type, data)
+
+
+def _deliver_to_channel_layer(
+    schema_name: str, event_type: str, data: dict[str, Any], audience: Audience | None
+) -> None:
+    message = {
+        "type": "tenant.event",
+        "event": event_type,
+        "data": data,
+        "audience": audience.as_message() if audience else None,
+    }
+    try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)(tenant_group_name(schema_name), message)
+    except Exception as exc:  # any broker failure must not reach the caller
+        EVENT_DELIVERY_FAILURES.labels(target="channel_layer").inc()
+        logger.warning(
+            "event_delivery_failed",
+            target="channel_layer",
+            tenant=schema_name,
+            event=event_type,
+            error=repr(exc),
+        )
+    else:
+        EVENTS_DELIVERED.labels(target="channel_layer").inc()
+
+
+def _deliver_to_pubsub(schema_name: str, event_type: str, data: dict[str, Any]) -> None:
+    message = json.dumps({"tenant": schema_name, "type": event_type, "data": data})
+    try:
+        pubsub_client().publish(f"{PUBSUB_PREFIX}{event_type}", message)
+    except Exception as exc:  # any broker failure must not reach the caller
+        EVENT_DELIVERY_FAILURES.labels(target="pubsub").inc()
+        logger.warning(
+            "event_delivery_failed",
+            target="pubsub",
+            tenant=schema_name,
+            event=event_type,
+            error=repr(exc),
+        )
+    else:
+        EVENTS_DELIVERED.labels(target="pubsub").inc()
+
+
+@cache
+def pubsub_client() -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+    )
+
+
+@receiver(setting_changed)
+def _forget_client(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"REDIS_URL", "REDIS_SOCKET_TIMEOUT"}:
+        pubsub_client.cache_clear()

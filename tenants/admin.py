@@ -1,0 +1,113 @@
+"""The platform admin on the public domain: tenants, their domains, beat schedules."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
+
+from core.admin import AuditEntryAdmin, JobRunAdmin, UserAdmin
+from core.exceptions import InvalidInput
+from core.models import AuditEntry, JobRun, User
+from tenants.models import Domain, Tenant
+from tenants.services import tenant_provision, validate_provision_input
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "CMMS platform administration"
+    site_title = "CMMS platform"
+    index_title = "Tenants and platform"
+
+
+platform_site = PlatformAdminSite(name="platform_admin")
+
+
+class TenantProvisionForm(forms.ModelForm):
+    domain = forms.CharField(help_text="Host name of the tenant, e.g. acme.example.com")
+    admin_email = forms.EmailField(help_text="The first manager; signs in with this address.")
+    admin_password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = Tenant
+        fields = ("name", "schema_name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        try:
+            validate_provision_input(
+                data.get("schema_name", ""),
+                data.get("domain", "").strip().lower(),
+                data.get("name", ""),
+                data.get("admin_email", ""),
+            )
+        except InvalidInput as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    self.add_error(field if field in self.fields else None, error)
+        return data
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ("domain", "is_primary")
+
+
+@admin.register(Tenant, site=platform_site)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "schema_name", "ready", "created_at")
+    list_filter = ("ready",)
+    search_fields = ("name", "schema_name", "domains__domain")
+    inlines = [DomainInline]
+
+    def get_form(self, request: HttpRequest, obj: Tenant | None = None, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = TenantProvisionForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inlines(self, request: HttpRequest, obj: Tenant | None):
+        return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        return ("schema_name", "ready", "created_at") if obj is not None else ()
+
+    def get_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        if obj is None:
+            return ("name", "schema_name", "domain", "admin_email", "admin_password")
+        return ("name", "schema_name", "ready", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name", "updated_at"])
+            return
+        data = form.cleaned_data
+        result = tenant_provision(
+            schema_name=data["schema_name"],
+            domain=data["domain"],
+            name=data["name"],
+            admin_email=data["admin_email"],
+            admin_password=data["admin_password"],
+            by=request.user,
+        )
+        obj.pk = result.tenant.pk
+        obj._state.adding = False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        # Dropping a tenant's schema is an operation for a runbook, not a click.
+        return False
+
+
+platform_site.register(User, UserAdmin)
+platform_site.register(Group)
+platform_site.register(AuditEntry, AuditEntryAdmin)
+platform_site.register(JobRun, JobRunAdmin)
+
+
+def adopt_platform_models() -> None:
+    """Move the beat schedule admin from the tenant admin to the platform admin."""
+    for model, model_admin in list(admin.site._registry.items()):
+        if model._meta.app_label == "django_celery_beat":
+            admin.site.unregister(model)
+            if not platform_site.is_registered(model):
+                platform_site.register(model, type(model_admin))

@@ -1,0 +1,155 @@
+"""Shared fixtures: two real tenants on the real PostgreSQL and Redis.
+
+The tenants ``alpha`` and ``beta`` are provisioned once per session, committed,
+each with one user per role. Their usernames and ids are the same in both
+tenants on purpose: that is what a cross-tenant token replay would exploit.
+Ordinary tests run inside a transaction that is rolled back; tests that need
+real commits (concurrency, live servers) use ``committed``, which cleans up.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context, tenant_context
+from rest_framework.test import APIClient
+
+from core.auth.tokens import TenantAccessToken
+from core.models import User
+from core.roles import Role
+from core.services import user_create
+from tenants.models import Tenant
+from tenants.services import tenant_provision
+
+PASSWORD = "Correct-Horse-42!"
+_suffix = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+# Tables a committed test may not wipe: migrations, permissions and the session's users.
+KEEP_TABLES = {
+    "django_migrations",
+    "django_content_type",
+    "auth_permission",
+    "auth_group",
+    "auth_group_permissions",
+    "core_user",
+    "core_user_groups",
+    "core_user_user_permissions",
+}
+
+
+@dataclass(frozen=True)
+class TestTenant:
+    tenant: Tenant
+    domain: str
+    users: dict[str, User]
+
+    @property
+    def schema(self) -> str:
+        return self.tenant.schema_name
+
+
+def _make_tenant(label: str) -> TestTenant:
+    schema = f"{label}{'_' + _suffix if _suffix else ''}"
+    domain = f"{schema.replace('_', '-')}.localhost"
+    result = tenant_provision(
+        schema_name=schema,
+        domain=domain,
+        name=f"{label.title()} Works",
+        admin_email=f"owner@{domain}",
+        admin_password=PASSWORD,
+    )
+    users: dict[str, User] = {}
+    with tenant_context(result.tenant):
+        for role in Role.values:
+            users[role] = user_create(
+                by=None,
+                username=role,
+                email=f"{role}@{domain}",
+                password=PASSWORD,
+                role=role,
+                first_name=role.title(),
+            )
+    return TestTenant(tenant=result.tenant, domain=domain, users=users)
+
+
+@pytest.fixture(scope="session")
+def test_tenants(django_db_setup, django_db_blocker) -> dict[str, TestTenant]:
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    with django_db_blocker.unblock():
+        made = {"alpha": _make_tenant("alpha"), "beta": _make_tenant("beta")}
+        connection.set_schema_to_public()
+    return made
+
+
+@pytest.fixture
+def alpha(test_tenants) -> TestTenant:
+    return test_tenants["alpha"]
+
+
+@pytest.fixture
+def beta(test_tenants) -> TestTenant:
+    return test_tenants["beta"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> None:
+    # Counters (rate limits) from one test must not throttle the next.
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def in_alpha(db, alpha) -> Iterator[TestTenant]:
+    """Run the test's own queries in tenant alpha (inside the rolled-back transaction)."""
+    connection.set_tenant(alpha.tenant)
+    yield alpha
+    connection.set_schema_to_public()
+
+
+def bearer(tenant: TestTenant, user: User) -> str:
+    with tenant_context(tenant.tenant):
+        return str(TenantAccessToken.for_user(user))
+
+
+@pytest.fixture
+def api(db, alpha) -> Callable[..., APIClient]:
+    """``api(role="manager", tenant=alpha)`` -> a client on that tenant's host, signed in."""
+
+    def make(role: str | None = "manager", tenant: TestTenant | None = None) -> APIClient:
+        tenant = tenant or alpha
+        client = APIClient(HTTP_HOST=tenant.domain)
+        if role is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer(tenant, tenant.users[role])}")
+        return client
+
+    return make
+
+
+def _wipe_tenant(tenant: TestTenant) -> None:
+    keep_ids = [user.pk for user in tenant.users.values()]
+    with schema_context(tenant.schema), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", [tenant.schema]
+        )
+        tables = [name for (name,) in cursor.fetchall() if name not in KEEP_TABLES]
+        if tables:
+            quoted = ", ".join(f'"{tenant.schema}"."{name}"' for name in tables)
+            cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        cursor.execute(
+            f'DELETE FROM "{tenant.schema}".core_user WHERE username NOT LIKE %s AND NOT (id = ANY(%s))',  # noqa: S608
+            ["owner@%", keep_ids],
+        )
+
+
+@pytest.fixture
+def committed(django_db_blocker, test_tenants) -> Iterator[dict[str, TestTenant]]:
+    """Real commits (for concurrency and live servers); the tenants' data is wiped after."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        yield test_tenants
+        connection.set_schema_to_public()
+        for tenant in test_tenants.values():
+            _wipe_tenant(tenant)
