@@ -111,7 +111,7 @@ def _deliver_to_channel_layer(
             "event_delivery_failed",
             target="channel_layer",
             tenant=schema_name,
-            event=event_type,
+            event_type=event_type,
             error=repr(exc),
         )
     else:
@@ -128,7 +128,7 @@ def _deliver_to_pubsub(schema_name: str, event_type: str, data: dict[str, Any]) 
             "event_delivery_failed",
             target="pubsub",
             tenant=schema_name,
-            event=event_type,
+            event_type=event_type,
             error=repr(exc),
         )
     else:

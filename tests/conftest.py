@@ -77,9 +77,27 @@ def _make_tenant(label: str) -> TestTenant:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker) -> Iterator[None]:
+    """Always create the test database, whether or not a test carries a django_db mark.
+
+    Tests that commit for real (``committed``) carry no mark, and pytest-django
+    would otherwise leave them pointed at the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def test_tenants(django_db_setup, django_db_blocker) -> dict[str, TestTenant]:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        assert name.startswith("test_"), f"refusing to create test tenants in {name}"
         made = {"alpha": _make_tenant("alpha"), "beta": _make_tenant("beta")}
         connection.set_schema_to_public()
     return made
@@ -96,9 +114,11 @@ def beta(test_tenants) -> TestTenant:
 
 
 @pytest.fixture(autouse=True)
-def _clean_redis() -> None:
-    # Counters (rate limits) from one test must not throttle the next.
+def _fresh_state() -> None:
+    # Counters (rate limits) from one test must not throttle the next, and no test
+    # may inherit the schema a previous test's request left on the connection.
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    connection.set_schema_to_public()
 
 
 @pytest.fixture
@@ -138,8 +158,14 @@ def _wipe_tenant(tenant: TestTenant) -> None:
         if tables:
             quoted = ", ".join(f'"{tenant.schema}"."{name}"' for name in tables)
             cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        extra = f'SELECT id FROM "{tenant.schema}".core_user WHERE username NOT LIKE %s AND NOT (id = ANY(%s))'  # noqa: S608
+        for table in ("core_user_groups", "core_user_user_permissions"):
+            cursor.execute(
+                f'DELETE FROM "{tenant.schema}".{table} WHERE user_id IN ({extra})',  # noqa: S608
+                ["owner@%", keep_ids],
+            )
         cursor.execute(
-            f'DELETE FROM "{tenant.schema}".core_user WHERE username NOT LIKE %s AND NOT (id = ANY(%s))',  # noqa: S608
+            f'DELETE FROM "{tenant.schema}".core_user WHERE id IN ({extra})',  # noqa: S608
             ["owner@%", keep_ids],
         )
 
@@ -153,3 +179,21 @@ def committed(django_db_blocker, test_tenants) -> Iterator[dict[str, TestTenant]
         connection.set_schema_to_public()
         for tenant in test_tenants.values():
             _wipe_tenant(tenant)
+
+
+@pytest.fixture(scope="session")
+def asgi_server(test_tenants):
+    from tests.live import AsgiServer
+
+    server = AsgiServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(test_tenants):
+    from tests.live import CeleryWorker
+
+    worker = CeleryWorker()
+    yield worker
+    worker.stop()

@@ -154,11 +154,8 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [
-                {
-                    "address": REDIS_URL,
-                    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-                    "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                }
+                # No read timeout: consumers block on Redis for seconds by design.
+                {"address": REDIS_URL, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
             ],
             "prefix": env_str("CHANNEL_LAYER_PREFIX", "cmms:asgi"),
             "capacity": 1000,
