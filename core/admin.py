@@ -51,7 +51,15 @@ class UserEditForm(RoleChoiceMixin, UserChangeForm):
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
-    list_display = ("username", "email", "first_name", "last_name", "role_display", "is_active", "last_login")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role_display",
+        "is_active",
+        "last_login",
+    )
     list_filter = ("is_active", "groups")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
@@ -62,7 +70,13 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "role", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "role", "password1", "password2"),
+            },
+        ),
     )
     readonly_fields = ("last_login", "date_joined")
 
@@ -73,7 +87,9 @@ class UserAdmin(DjangoUserAdmin):
     def role_display(self, obj: User) -> str:
         return obj.role or "-"
 
-    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         try:
             if change:
@@ -94,7 +110,9 @@ class UserAdmin(DjangoUserAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
         # Groups are the role, set by the service; there is nothing else to save.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
@@ -123,7 +141,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_username", "action", "object_type", "object_repr", "request_id")
+    list_display = (
+        "created_at",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_repr",
+        "request_id",
+    )
     list_filter = ("action", "object_type")
     search_fields = ("object_repr", "actor_username", "object_id", "request_id")
     date_hierarchy = "created_at"

@@ -22,6 +22,8 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.auth import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from core.observability import metrics  # noqa: F401  (registers the collectors)
         from core.tenancy import scope_content_type_cache
 
         scope_content_type_cache()

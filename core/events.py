@@ -65,7 +65,9 @@ class Audience:
     def from_message(cls, raw: dict[str, list[Any]] | None) -> "Audience | None":
         if raw is None:
             return None
-        return cls(roles=frozenset(raw.get("roles", [])), user_ids=frozenset(raw.get("user_ids", [])))
+        return cls(
+            roles=frozenset(raw.get("roles", [])), user_ids=frozenset(raw.get("user_ids", []))
+        )
 
 
 def tenant_group_name(schema_name: str) -> str:

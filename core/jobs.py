@@ -41,7 +41,11 @@ def run_once(name: str) -> Callable[[Callable[P, dict[str, Any]]], Callable[...,
                     JOB_RUNS.labels(job=name, outcome="failed").inc()
                     raise
                 JobRun.objects.create(
-                    name=name, run_key=key, started_at=started, finished_at=timezone.now(), result=result
+                    name=name,
+                    run_key=key,
+                    started_at=started,
+                    finished_at=timezone.now(),
+                    result=result,
                 )
             JOB_RUNS.labels(job=name, outcome="succeeded").inc()
             logger.info("job_succeeded", job=name, run_key=key, tenant=connection.schema_name)

@@ -1,17 +1,28 @@
 """Request plumbing: request ids, the host-independent ops endpoints, tenant routing."""
 
+import time
 from collections.abc import Callable
+from typing import Any
 
+import structlog
+from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from core.context import bind_request_id, clear_request_id, request_id_from_header
 
 REQUEST_ID_HEADER = "X-Request-ID"
+access_log = structlog.get_logger("core.requests")
 
 
 class RequestIdMiddleware:
-    """Take the caller's ``X-Request-ID`` (or make one), bind it to logs, return it."""
+    """Take the caller's ``X-Request-ID`` (or make one), bind it to logs, return it.
+
+    Also writes the access log line, so every request leaves one JSON record
+    carrying its id, tenant, status and duration.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -20,12 +31,21 @@ class RequestIdMiddleware:
         request_id = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         bind_request_id(request_id)
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            access_log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                tenant=getattr(connection, "schema_name", None),
+            )
+            return response
         finally:
             clear_request_id()
-        response[REQUEST_ID_HEADER] = request_id
-        return response
 
 
 class OperationsEndpointsMiddleware:
@@ -50,7 +70,20 @@ class OperationsEndpointsMiddleware:
 
 
 class TenantMiddleware(TenantMainMiddleware):
-    """django-tenants routing; an unknown host gets a plain 404, not an error page."""
+    """django-tenants routing by host.
+
+    The platform's own host names (``PUBLIC_DOMAINS``) route to the public
+    schema without a database row; a tenant still being provisioned is not
+    served; an unknown host gets a plain 404, not an error page.
+    """
+
+    def get_tenant(self, domain_model: Any, hostname: str) -> Any:
+        if hostname in settings.PUBLIC_DOMAINS:
+            return get_tenant_model()(schema_name=get_public_schema_name(), name="Platform")
+        tenant = super().get_tenant(domain_model, hostname)
+        if not tenant.ready:
+            raise domain_model.DoesNotExist
+        return tenant
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
         return JsonResponse({"detail": "Not found."}, status=404)

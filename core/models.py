@@ -58,7 +58,8 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_repr}"
+        when = f"{self.created_at:%Y-%m-%d %H:%M:%S}"
+        return f"{when} {self.actor_username} {self.action} {self.object_repr}"
 
 
 class JobRun(models.Model):

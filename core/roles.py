@@ -51,7 +51,9 @@ def tenant_app_labels() -> frozenset[str]:
     """Labels of the apps whose tables live in each tenant's schema."""
     from django.conf import settings
 
-    return frozenset(apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS)
+    return frozenset(
+        apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.TENANT_APPS
+    )
 
 
 def _app_rules(app_label: str) -> dict[str, list[str]]:

@@ -29,11 +29,7 @@ def roles_sync() -> dict[str, int]:
     granted: dict[str, int] = {}
     for role in Role.values:
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = [
-            p
-            for p in permissions
-            if role_grants(role, p.content_type.app_label, p.codename)
-        ]
+        wanted = [p for p in permissions if role_grants(role, p.content_type.app_label, p.codename)]
         group.permissions.set(wanted)
         granted[role] = len(wanted)
     return granted
@@ -122,7 +118,9 @@ def user_create(
     user.set_password(password)
     user.save()
     _apply_role(user, role)
-    audit_record(actor=by, action="user.create", obj=user, changes=changes_between({}, _user_state(user)))
+    audit_record(
+        actor=by, action="user.create", obj=user, changes=changes_between({}, _user_state(user))
+    )
     return user
 
 
@@ -173,5 +171,7 @@ def user_delete(*, by: User | None, user: User) -> None:
     user = _lock_user(user)
     if user.role == Role.MANAGER:
         _ensure_another_manager(excluding=user)
-    audit_record(actor=by, action="user.delete", obj=user, changes=changes_between(_user_state(user), {}))
+    audit_record(
+        actor=by, action="user.delete", obj=user, changes=changes_between(_user_state(user), {})
+    )
     user.delete()

@@ -77,7 +77,9 @@ class TenantAdmin(admin.ModelAdmin):
             return ("name", "schema_name", "domain", "admin_email", "admin_password")
         return ("name", "schema_name", "ready", "created_at")
 
-    def save_model(self, request: HttpRequest, obj: Tenant, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Tenant, form: forms.ModelForm, change: bool
+    ) -> None:
         if change:
             obj.save(update_fields=["name", "updated_at"])
             return

@@ -18,7 +18,12 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import get_public_schema_name, schema_context, schema_exists, tenant_context
+from django_tenants.utils import (
+    get_public_schema_name,
+    schema_context,
+    schema_exists,
+    tenant_context,
+)
 
 from core.audit import audit_record
 from core.exceptions import InvalidInput
@@ -28,7 +33,9 @@ from core.services import user_create
 from tenants.models import Domain, Tenant
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 RESERVED_SCHEMAS = frozenset({"public", "information_schema", "pg_catalog", "pg_toast"})
 
 # Keys of pg_advisory_xact_lock; arbitrary but fixed.
@@ -56,9 +63,7 @@ def _tenant_migrations_on_disk() -> frozenset[tuple[str, str]]:
 
 def _applied_migrations(schema_name: str) -> frozenset[tuple[str, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations']
-        )
+        cursor.execute("SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations'])
         if cursor.fetchone()[0] is None:
             return frozenset()
         cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')  # noqa: S608
@@ -95,8 +100,10 @@ def template_schema_ensure() -> bool:
 
 def validate_provision_input(schema_name: str, domain: str, name: str, admin_email: str) -> None:
     errors: dict[str, list[str]] = {}
-    if not SCHEMA_NAME_RE.match(schema_name) or schema_name in RESERVED_SCHEMAS or (
-        schema_name == template_schema_name() or schema_name.startswith("pg_")
+    if (
+        not SCHEMA_NAME_RE.match(schema_name)
+        or schema_name in RESERVED_SCHEMAS
+        or (schema_name == template_schema_name() or schema_name.startswith("pg_"))
     ):
         errors["schema_name"] = [
             "Use 2-63 lowercase letters, digits or underscores, starting with a letter "
@@ -110,8 +117,25 @@ def validate_provision_input(schema_name: str, domain: str, name: str, admin_ema
         validate_email(admin_email)
     except ValidationError:
         errors["admin_email"] = ["Enter a valid email address."]
+    if not errors:
+        errors.update(_conflicts(schema_name, domain))
     if errors:
         raise InvalidInput(errors)
+
+
+def _conflicts(schema_name: str, domain: str) -> dict[str, list[str]]:
+    """Clashes with what exists: a domain of another tenant, a schema with no tenant."""
+    errors: dict[str, list[str]] = {}
+    owner = (
+        Domain.objects.filter(domain=domain).values_list("tenant__schema_name", flat=True).first()
+    )
+    if owner is not None and owner != schema_name:
+        errors["domain"] = ["This domain already belongs to another tenant."]
+    if not Tenant.objects.filter(schema_name=schema_name).exists() and schema_exists(
+        schema_name, case_sensitive=False
+    ):
+        errors["schema_name"] = ["A schema with this name already exists."]
+    return errors
 
 
 def tenant_provision(
@@ -135,15 +159,15 @@ def tenant_provision(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROVISION_LOCK])
-        owner = Domain.objects.filter(domain=domain).select_related("tenant").first()
-        if owner is not None and owner.tenant.schema_name != schema_name:
-            raise InvalidInput({"domain": ["This domain already belongs to another tenant."]})
+        # Checked again under the lock: another provisioning may have just finished.
+        conflicts = _conflicts(schema_name, domain)
+        if conflicts:
+            raise InvalidInput(conflicts)
+        owner = Domain.objects.filter(domain=domain).first()
 
         tenant = Tenant.objects.filter(schema_name=schema_name).first()
         created = tenant is None
         if tenant is None:
-            if schema_exists(schema_name, case_sensitive=False):
-                raise InvalidInput({"schema_name": ["A schema with this name already exists."]})
             tenant = Tenant(schema_name=schema_name, name=name.strip())
             tenant.save()
             CloneSchema().clone_schema(template_schema_name(), schema_name, "DATA")

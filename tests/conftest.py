@@ -15,6 +15,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
@@ -86,7 +87,9 @@ def django_db_setup(django_test_environment, django_db_blocker) -> Iterator[None
     from django.test.utils import setup_databases, teardown_databases
 
     with django_db_blocker.unblock():
-        config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
     yield
     with django_db_blocker.unblock():
         teardown_databases(config, verbosity=0)
@@ -148,17 +151,33 @@ def api(db, alpha) -> Callable[..., APIClient]:
     return make
 
 
+@pytest.fixture
+def admin_client(db, alpha) -> Callable[..., Client]:
+    """``admin_client(role="manager", tenant=alpha)`` -> a signed-in session in that admin."""
+
+    def make(role: str = "manager", tenant: TestTenant | None = None) -> Client:
+        tenant = tenant or alpha
+        client = Client(HTTP_HOST=tenant.domain)
+        # Sessions live in the tenant's schema, so the login must happen there.
+        with tenant_context(tenant.tenant):
+            client.force_login(tenant.users[role])
+        return client
+
+    return make
+
+
 def _wipe_tenant(tenant: TestTenant) -> None:
     keep_ids = [user.pk for user in tenant.users.values()]
     with schema_context(tenant.schema), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s", [tenant.schema]
-        )
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [tenant.schema])
         tables = [name for (name,) in cursor.fetchall() if name not in KEEP_TABLES]
         if tables:
             quoted = ", ".join(f'"{tenant.schema}"."{name}"' for name in tables)
             cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-        extra = f'SELECT id FROM "{tenant.schema}".core_user WHERE username NOT LIKE %s AND NOT (id = ANY(%s))'  # noqa: S608
+        extra = (
+            f'SELECT id FROM "{tenant.schema}".core_user '  # noqa: S608
+            "WHERE username NOT LIKE %s AND NOT (id = ANY(%s))"
+        )
         for table in ("core_user_groups", "core_user_user_permissions"):
             cursor.execute(
                 f'DELETE FROM "{tenant.schema}".{table} WHERE user_id IN ({extra})',  # noqa: S608

@@ -27,12 +27,13 @@ def free_port() -> int:
 
 def child_environment(**extra: str) -> dict[str, str]:
     settings_dict = connection.settings_dict
+    user = settings_dict["USER"] or "postgres"
+    host = settings_dict["HOST"] or "127.0.0.1"
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=(
-            f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
-            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+            f"postgres://{user}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
         ),
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
@@ -47,14 +48,18 @@ class LiveProcess:
         self.log_path = ROOT / "var" / f"test-{name}-{os.getpid()}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def assert_alive(self) -> None:
         if self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
+            raise RuntimeError(
+                f"{self.name} exited with {self.process.returncode}:\n{self.output()}"
+            )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -75,9 +80,20 @@ class AsgiServer(LiveProcess):
         super().__init__(
             "asgi",
             [
-                sys.executable, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--lifespan", "off", "--ws", "websockets", "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--lifespan",
+                "off",
+                "--ws",
+                "websockets",
+                "--log-level",
+                "warning",
             ],
             child_environment(),
         )
@@ -108,9 +124,20 @@ class CeleryWorker(LiveProcess):
         super().__init__(
             "celery",
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool", "solo", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-                "--hostname", f"test-{os.getpid()}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
             ],
             child_environment(),
         )

@@ -56,6 +56,8 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+# Host names of the platform itself (platform admin, sign-up by staff).
+PUBLIC_DOMAINS = env_list("PUBLIC_DOMAINS", "localhost,127.0.0.1")
 ROOT_URLCONF = "config.urls_tenant"
 # New tenants are cloned from this schema, which is kept migrated; see tenants.provisioning.
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
@@ -243,6 +245,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Workers log through Django's LOGGING (structlog JSON), like the web process.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 
 # Every periodic job is one beat entry that fans out to each ready tenant.

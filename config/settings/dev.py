@@ -1,4 +1,4 @@
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.env import env_bool, env_str
 
 DEBUG = env_bool("DEBUG", True)

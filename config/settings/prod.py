@@ -4,7 +4,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.env import env_bool, env_int, env_list
 
 DEBUG = False

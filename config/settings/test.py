@@ -2,7 +2,7 @@
 
 import os
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.env import env_str
 
 # Each xdist worker gets its own Redis database so throttles and groups never collide.

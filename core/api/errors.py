@@ -39,7 +39,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         set_rollback()
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
-        payload = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        payload = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = ValidationError(payload)
     elif isinstance(exc, ProtectedError | RestrictedError):
         return _conflict("This object is still referenced by other records.", "protected")

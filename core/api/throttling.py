@@ -6,8 +6,8 @@ request is let through (a limiter must not take the API down) and counted.
 """
 
 import time
-from typing import TYPE_CHECKING
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import structlog
 from django.conf import settings

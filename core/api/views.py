@@ -2,9 +2,9 @@ from rest_framework import mixins, viewsets
 
 from core import services
 from core.api.filters import AuditEntryFilter, UserFilter
+from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
 from core.api.serializers import AuditEntrySerializer, UserSerializer
-from core.api.lookups import ID_LOOKUP
 from core.models import AuditEntry, User
 
 
@@ -25,7 +25,9 @@ class UserViewSet(viewsets.ModelViewSet):
     }
 
     def perform_create(self, serializer: UserSerializer) -> None:
-        serializer.instance = services.user_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = services.user_create(
+            by=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer: UserSerializer) -> None:
         serializer.instance = services.user_update(

@@ -33,7 +33,9 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
         )
         # A deleted or deactivated user's refresh token is dead, not a server error.
         if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
-            raise AuthenticationFailed(_("No active account found for the given token."), "no_active_account")
+            raise AuthenticationFailed(
+                _("No active account found for the given token."), "no_active_account"
+            )
 
         data = {"access": str(refresh.access_token)}
         refresh.blacklist()

@@ -86,4 +86,3 @@ class MeView(APIView):
             },
         }
         return Response(MeSerializer(data).data, status=status.HTTP_200_OK)
-

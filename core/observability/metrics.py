@@ -26,3 +26,8 @@ JOB_RUNS = Counter(
     "Tenant background jobs by outcome.",
     ["job", "outcome"],
 )
+
+# Publish zeros from the start so a dashboard can tell "no failures" from "no data".
+for _target in ("channel_layer", "pubsub"):
+    EVENTS_DELIVERED.labels(target=_target)
+    EVENT_DELIVERY_FAILURES.labels(target=_target)

@@ -80,12 +80,16 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(alpha):
     first = sign_in(alpha, "planner").json()
     client = APIClient(HTTP_HOST=alpha.domain)
 
-    rotated = client.post("/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    rotated = client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json"
+    )
     assert rotated.status_code == 200
     assert rotated.json()["refresh"] != first["refresh"]
     assert me(alpha, rotated.json()["access"]).status_code == 200
 
-    replay = client.post("/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    replay = client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": first["refresh"]}, format="json"
+    )
     assert replay.status_code == 401
 
 
@@ -93,8 +97,15 @@ def test_revoked_refresh_token_cannot_be_used(alpha):
     tokens = sign_in(alpha, "planner").json()
     client = APIClient(HTTP_HOST=alpha.domain)
 
-    assert client.post("/api/v1/auth/token/revoke/", {"refresh": tokens["refresh"]}, format="json").status_code == 200
-    refreshed = client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert (
+        client.post(
+            "/api/v1/auth/token/revoke/", {"refresh": tokens["refresh"]}, format="json"
+        ).status_code
+        == 200
+    )
+    refreshed = client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
     assert refreshed.status_code == 401
 
 

@@ -33,7 +33,9 @@ class PubSubListener:
         while time.monotonic() < deadline:
             message = self.pubsub.get_message(timeout=0.05)
             if message and message["type"] == "pmessage":
-                found.append({"channel": message["channel"].decode(), **json.loads(message["data"])})
+                found.append(
+                    {"channel": message["channel"].decode(), **json.loads(message["data"])}
+                )
         return found
 
     def close(self) -> None:
@@ -92,11 +94,16 @@ def test_event_leaves_only_after_commit_with_tenant_and_type(committed, listener
 
 def test_rolled_back_write_publishes_nothing(committed, listener):
     alpha = committed["alpha"]
-    with tenant_context(alpha.tenant):
-        with pytest.raises(RuntimeError), transaction.atomic():
+
+    def failing_write():
+        with transaction.atomic():
             user_create(by=None, username="ghost", password=PASSWORD)
             publish("work-order:created", {"id": 1})
             raise RuntimeError("the write fails after publishing")
+
+    with tenant_context(alpha.tenant):
+        with pytest.raises(RuntimeError):
+            failing_write()
         assert not User.objects.filter(username="ghost").exists()
 
     assert listener.messages() == []
@@ -132,10 +139,13 @@ def test_redis_outage_does_not_fail_the_write_and_is_counted(committed):
         target: EVENT_DELIVERY_FAILURES.labels(target=target)._value.get()
         for target in ("channel_layer", "pubsub")
     }
-    with override_settings(REDIS_URL=DEAD_REDIS, CHANNEL_LAYERS=dead_layers):
-        with tenant_context(alpha.tenant), transaction.atomic():
-            user_create(by=None, username="survivor", password=PASSWORD)
-            publish("work-order:created", {"id": 99})
+    with (
+        override_settings(REDIS_URL=DEAD_REDIS, CHANNEL_LAYERS=dead_layers),
+        tenant_context(alpha.tenant),
+        transaction.atomic(),
+    ):
+        user_create(by=None, username="survivor", password=PASSWORD)
+        publish("work-order:created", {"id": 99})
 
     with tenant_context(alpha.tenant):
         assert User.objects.filter(username="survivor").exists()

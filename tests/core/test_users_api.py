@@ -42,14 +42,21 @@ def test_anonymous_is_401(api):
 def test_manager_creates_a_technician_who_can_sign_in(api, alpha):
     response = api("manager").post(
         "/api/v1/users/",
-        {"username": "new.tech", "email": "tech@example.com", "password": PASSWORD, "role": "technician"},
+        {
+            "username": "new.tech",
+            "email": "tech@example.com",
+            "password": PASSWORD,
+            "role": "technician",
+        },
     )
 
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["role"] == "technician"
     assert "password" not in body
-    signed_in = api(None).post("/api/v1/auth/token/", {"username": "new.tech", "password": PASSWORD})
+    signed_in = api(None).post(
+        "/api/v1/auth/token/", {"username": "new.tech", "password": PASSWORD}
+    )
     assert signed_in.status_code == 200
     with tenant_context(alpha.tenant):
         entry = AuditEntry.objects.get(action="user.create", object_id=str(body["id"]))
@@ -120,7 +127,9 @@ def test_the_last_active_manager_cannot_be_demoted_or_deactivated(api, alpha):
     assert client.patch(f"/api/v1/users/{owner.pk}/", {"role": "viewer"}).status_code == 200
 
     demote_self = client.patch(f"/api/v1/users/{alpha.users['manager'].pk}/", {"role": "planner"})
-    deactivate_self = client.patch(f"/api/v1/users/{alpha.users['manager'].pk}/", {"is_active": False})
+    deactivate_self = client.patch(
+        f"/api/v1/users/{alpha.users['manager'].pk}/", {"is_active": False}
+    )
 
     assert demote_self.status_code == 409
     assert demote_self.json() == {
@@ -162,7 +171,9 @@ def test_filters_search_and_ordering(api):
 
     assert [row["username"] for row in by_role["results"]] == ["technician"]
     assert [row["username"] for row in searched["results"]] == ["planner"]
-    assert [row["username"] for row in ordered] == sorted((row["username"] for row in ordered), reverse=True)
+    assert [row["username"] for row in ordered] == sorted(
+        (row["username"] for row in ordered), reverse=True
+    )
 
 
 def test_page_size_is_capped_at_500(api, alpha):

@@ -27,7 +27,10 @@ def token_for(tenant, role="viewer", expired=False):
 def open_feed(server, host, token=None):
     query = f"?token={token}" if token is not None else ""
     return connect(
-        server.ws_url(host, f"/ws/events/{query}"), sock=server.socket(), proxy=None, open_timeout=10
+        server.ws_url(host, f"/ws/events/{query}"),
+        sock=server.socket(),
+        proxy=None,
+        open_timeout=10,
     )
 
 
@@ -47,9 +50,10 @@ def drain(feed, wait=1.0):
 
 def test_each_client_receives_its_own_tenants_events_and_never_anothers(asgi_server, committed):
     alpha, beta = committed["alpha"], committed["beta"]
-    with open_feed(asgi_server, alpha.domain, token_for(alpha)) as alpha_feed, open_feed(
-        asgi_server, beta.domain, token_for(beta)
-    ) as beta_feed:
+    with (
+        open_feed(asgi_server, alpha.domain, token_for(alpha)) as alpha_feed,
+        open_feed(asgi_server, beta.domain, token_for(beta)) as beta_feed,
+    ):
         publish_in(alpha, "work-order:created", {"id": 1, "title": "alpha pump"})
         publish_in(beta, "work-order:created", {"id": 1, "title": "beta pump"})
         publish_in(beta, "asset:alert", {"id": 5})
@@ -73,7 +77,14 @@ def test_feed_answers_ping(asgi_server, committed):
 
 @pytest.mark.parametrize(
     "case",
-    ["token_of_other_tenant", "expired_token", "missing_token", "garbage_token", "refresh_token", "unknown_host"],
+    [
+        "token_of_other_tenant",
+        "expired_token",
+        "missing_token",
+        "garbage_token",
+        "refresh_token",
+        "unknown_host",
+    ],
 )
 def test_feed_refuses_bad_credentials(asgi_server, committed, case):
     alpha, beta = committed["alpha"], committed["beta"]

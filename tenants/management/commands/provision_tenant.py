@@ -29,7 +29,9 @@ class Command(BaseCommand):
         variable = options["admin_password_env"]
         password = os.environ.get(variable, "")
         if not password:
-            raise CommandError(f"Set the manager's password in the environment variable {variable}.")
+            raise CommandError(
+                f"Set the manager's password in the environment variable {variable}."
+            )
         started = time.perf_counter()
         try:
             result = tenant_provision(
