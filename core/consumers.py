@@ -6,6 +6,7 @@ tenant. The client joins only its tenant's group and receives
 ``{"type": NAME, "data": {...}}`` for each event it is allowed to see.
 """
 
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,8 +28,8 @@ CLOSE_NO_TENANT = 4404
 CLOSE_UNAUTHENTICATED = 4401
 
 
-def _user_for_token(tenant: Any, raw_token: str) -> tuple[int, str | None] | None:
-    """(user id, role) for a valid access token of this tenant, else None."""
+def _user_for_token(tenant: Any, raw_token: str) -> tuple[int, str | None, float] | None:
+    """(user id, role, expiry timestamp) for a valid access token of this tenant, else None."""
     with tenant_context(tenant):
         try:
             token = TenantAccessToken(raw_token)
@@ -39,7 +40,7 @@ def _user_for_token(tenant: Any, raw_token: str) -> tuple[int, str | None] | Non
             .prefetch_related("groups")
             .first()
         )
-        return None if user is None else (user.pk, user.role)
+        return None if user is None else (user.pk, user.role, float(token["exp"]))
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -57,7 +58,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             # Closing before accept refuses the handshake (HTTP 403 to the client).
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user_id, self.role = identity
+        self.user_id, self.role, self.expires_at = identity
         self.group_name = tenant_group_name(tenant.schema_name)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
@@ -74,6 +75,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def tenant_event(self, message: dict[str, Any]) -> None:
+        if time.time() >= self.expires_at:
+            # The socket outlives no token: the client reconnects with a fresh one.
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         audience = Audience.from_message(message.get("audience"))
         if audience is not None and not audience.admits(user_id=self.user_id, role=self.role):
             return

@@ -27,7 +27,9 @@ from tenants.models import Tenant
 from tenants.services import tenant_provision
 
 PASSWORD = "Correct-Horse-42!"
-_suffix = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Parallel runs (xdist workers, or two checkouts on one machine) share Redis pub/sub,
+# which ignores database numbers; distinct schema names keep their events apart.
+_suffix = os.environ.get("TEST_TENANT_SUFFIX", os.environ.get("PYTEST_XDIST_WORKER", ""))
 
 # Tables a committed test may not wipe: migrations, permissions and the session's users.
 KEEP_TABLES = {

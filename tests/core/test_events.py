@@ -21,7 +21,10 @@ from tests.conftest import PASSWORD
 
 
 class PubSubListener:
-    def __init__(self, pattern: str = "maintenance:*") -> None:
+    """Collects pub/sub events of this test session's tenants (other runs may share Redis)."""
+
+    def __init__(self, tenants, pattern: str = "maintenance:*") -> None:
+        self.schemas = {tenant.schema for tenant in tenants}
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         self.pubsub.psubscribe(pattern)
@@ -33,9 +36,9 @@ class PubSubListener:
         while time.monotonic() < deadline:
             message = self.pubsub.get_message(timeout=0.05)
             if message and message["type"] == "pmessage":
-                found.append(
-                    {"channel": message["channel"].decode(), **json.loads(message["data"])}
-                )
+                event = {"channel": message["channel"].decode(), **json.loads(message["data"])}
+                if event["tenant"] in self.schemas:
+                    found.append(event)
         return found
 
     def close(self) -> None:
@@ -44,8 +47,8 @@ class PubSubListener:
 
 
 @pytest.fixture
-def listener():
-    listening = PubSubListener()
+def listener(test_tenants):
+    listening = PubSubListener(test_tenants.values())
     yield listening
     listening.close()
 

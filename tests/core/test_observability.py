@@ -98,7 +98,7 @@ class CaptureHandler(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def test_each_request_logs_one_json_line_with_its_request_id(api):
+def test_each_request_logs_one_json_line_with_its_request_id(api, alpha):
     handler = CaptureHandler()
     logger = logging.getLogger("core.requests")
     logger.addHandler(handler)
@@ -117,7 +117,7 @@ def test_each_request_logs_one_json_line_with_its_request_id(api):
     assert record["request_id"] == "trace-me-42"
     assert record["status"] == 200
     assert record["path"] == "/api/v1/auth/me/"
-    assert record["tenant"] == "alpha"
+    assert record["tenant"] == alpha.schema
     assert "timestamp" in record
 
 

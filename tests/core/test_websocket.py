@@ -1,12 +1,13 @@
 """The live feed end to end: uvicorn, the real Redis channel layer, a real client."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from core.auth.tokens import TenantAccessToken
@@ -109,3 +110,19 @@ def test_feed_refuses_bad_credentials(asgi_server, committed, case):
         open_feed(asgi_server, host, token)
 
     assert refused.value.response.status_code == 403
+
+
+def test_feed_closes_when_its_token_expires(asgi_server, committed):
+    alpha = committed["alpha"]
+    with tenant_context(alpha.tenant):
+        token = TenantAccessToken.for_user(alpha.users["viewer"])
+    token.set_exp(lifetime=timedelta(seconds=2))
+    with open_feed(asgi_server, alpha.domain, str(token)) as feed:
+        publish_in(alpha, "asset:alert", {"id": 1})
+        assert drain(feed, wait=0.5) == [{"type": "asset:alert", "data": {"id": 1}}]
+        time.sleep(2.2)
+        publish_in(alpha, "asset:alert", {"id": 2})
+        with pytest.raises(ConnectionClosed) as closed:
+            feed.recv(timeout=5)
+
+    assert closed.value.rcvd.code == 4401
