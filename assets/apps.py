@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,5 +7,21 @@ class AssetsConfig(AppConfig):
     name = "assets"
     verbose_name = "Assets"
     default_auto_field = "django.db.models.BigAutoField"
-    # Extra permissions of each role in this app (patterns over codenames); see core.roles.
-    role_permissions: dict[str, list[str]] = {}
+    # Beyond core's defaults (viewers, technicians and planners read; planners write):
+    # technicians record what they see on the floor, requesters may pick an asset.
+    role_permissions: dict[str, list[str]] = {
+        "technician": [
+            "add_performancerecord",
+            "add_meterreading",
+            "add_conditionassessment",
+            "add_assetlocationchange",
+            "acknowledge_alert",
+            "resolve_alert",
+        ],
+        "requester": ["view_asset", "view_location"],
+    }
+
+    def seed_demo(self, stdout: Any) -> None:
+        from assets.demo import seed_demo_plant
+
+        seed_demo_plant(stdout=stdout)

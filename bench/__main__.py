@@ -10,7 +10,7 @@ def available() -> list[str]:
     return sorted(
         info.name
         for info in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if not info.name.startswith("_")
+        if not info.name.startswith("_") and info.name != "tenancy"
     )
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tablib
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, models, transaction
+from import_export.resources import ModelResource
+from import_export.results import Result, RowResult
 
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
@@ -44,6 +46,13 @@ class RejectedRow:
     key: str = ""
 
 
+@dataclass(frozen=True)
+class RowOutcome:
+    number: int
+    outcome: Outcome
+    instance: models.Model
+
+
 @dataclass
 class ImportReport:
     total: int = 0
@@ -51,6 +60,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
     dry_run: bool = False
 
     def count(self, outcome: Outcome) -> None:
@@ -58,9 +69,12 @@ class ImportReport:
 
     def summary(self) -> str:
         prefix = "Dry run (nothing saved): " if self.dry_run else ""
+        ignored = (
+            f"; ignored columns: {', '.join(self.ignored_columns)}" if self.ignored_columns else ""
+        )
         return (
             f"{prefix}{self.total} rows: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} rejected"
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected{ignored}"
         )
 
 
@@ -132,6 +146,8 @@ class Importer(ABC):
     """One kind of record to import. Subclasses say how to key, order and write a row."""
 
     key_field: str = ""
+    # Columns the importer understands; others are reported as ignored, not fatal.
+    columns: frozenset[str] = frozenset()
 
     def __init__(self, *, by: User | None = None) -> None:
         self.by = by
@@ -141,7 +157,7 @@ class Importer(ABC):
         return rows
 
     @abstractmethod
-    def import_row(self, data: dict[str, Any]) -> Outcome:
+    def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
         """Create or update the record of one row through the app's services."""
 
     def run(
@@ -150,18 +166,25 @@ class Importer(ABC):
         *,
         dry_run: bool = False,
         progress: Callable[[int], None] | None = None,
+        keep_outcomes: bool = False,
     ) -> ImportReport:
         report = ImportReport(total=len(rows), dry_run=dry_run)
+        seen_columns = {column for row in rows for column in row.data}
+        report.ignored_columns = sorted(seen_columns - self.columns) if self.columns else []
         with transaction.atomic():
             for row in self.order(rows):
                 key = str(row.data.get(self.key_field) or "")
                 try:
                     with transaction.atomic():
-                        report.count(self.import_row(row.data))
+                        outcome, instance = self.import_row(row.data)
                 except (RowRejected, InvalidInput, ValidationError, Conflict, DatabaseError) as exc:
                     report.rejected.append(
                         RejectedRow(number=row.number, reason=reason_of(exc), key=key)
                     )
+                else:
+                    report.count(outcome)
+                    if keep_outcomes:
+                        report.outcomes.append(RowOutcome(row.number, outcome, instance))
                 if progress:
                     progress(1)
             if dry_run:
@@ -196,3 +219,41 @@ def topological(rows: Iterable[Row], key: str, parent_key: str) -> list[Row]:
             ordered.append(row)
             stack.pop()
     return ordered
+
+
+class ImporterResource(ModelResource):
+    """django-import-export resource whose imports run through an ``Importer``.
+
+    The admin's import screens (preview, confirm) then apply exactly the rules
+    of the command line and the API; exports use the same column names, so an
+    exported file imports back unchanged.
+    """
+
+    importer_class: type[Importer]
+
+    def import_data(self, dataset: tablib.Dataset, dry_run: bool = False, **kwargs: Any) -> Result:
+        result = Result()
+        result.diff_headers = [_clean_key(h) for h in (dataset.headers or [])]
+        rows = rows_from_dataset(dataset)
+        report = self.importer_class(by=kwargs.get("user")).run(
+            rows, dry_run=dry_run, keep_outcomes=True
+        )
+        kinds = {
+            "created": RowResult.IMPORT_TYPE_NEW,
+            "updated": RowResult.IMPORT_TYPE_UPDATE,
+            "unchanged": RowResult.IMPORT_TYPE_SKIP,
+        }
+        for done in report.outcomes:
+            row_result = RowResult()
+            row_result.import_type = kinds[done.outcome]
+            row_result.instance = done.instance
+            row_result.add_instance_info(done.instance)
+            result.append_row_result(row_result)
+            result.increment_row_result_total(row_result)
+        by_number = {row.number: row.data for row in rows}
+        for rejected in report.rejected:
+            error = ValidationError({NON_FIELD_ERRORS: [rejected.reason]})
+            result.append_invalid_row(rejected.number, by_number.get(rejected.number, {}), error)
+            result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+        result.total_rows = report.total
+        return result

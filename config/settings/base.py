@@ -31,6 +31,7 @@ SHARED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     "channels",
     # core holds the user model and audit log; both schemas need them
     # (platform staff live in public, each tenant's people in its own schema).
@@ -63,6 +64,10 @@ ROOT_URLCONF = "config.urls_tenant"
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once per schema switch instead of before every query (it
+# doubled the statements of every request). django-tenants forgets the setting on
+# rollback, savepoint rollback and close, where PostgreSQL undoes it.
+TENANT_LIMIT_SET_CALLS = True
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cmms"),
@@ -191,6 +196,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": False,
+    # JSON only; `?format=` is free for endpoints that answer in other media (QR codes).
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 # Requests per minute; generous for real use, strict for failed logins.
@@ -214,6 +221,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Choice sets that share a field name (status) or the same values (low..critical)
+    # get one explicit name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "AssetStatusEnum": "assets.choices.AssetStatus",
+        "AlertStatusEnum": "assets.choices.AlertStatus",
+        "LevelEnum": "assets.choices.Severity",
+    },
 }
 
 SIMPLE_JWT = {

@@ -17,8 +17,10 @@ class RolePermission(DjangoModelPermissions):
     """Model permissions for every method, reads included (viewers get ``view_*``).
 
     A view can name the permissions of its extra actions in
-    ``action_permissions = {"start": ["maintenance.start_workorder"]}``; an
-    action mapped to ``[]`` needs only an authenticated user.
+    ``action_permissions = {"start": ["maintenance.start_workorder"]}``, or per
+    method for an action that both reads and writes
+    (``{"performance": {"GET": [...], "POST": [...]}}``); an action mapped to
+    ``[]`` needs only an authenticated user.
     """
 
     perms_map = {
@@ -35,10 +37,16 @@ class RolePermission(DjangoModelPermissions):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        action_permissions: dict[str, list[str]] = getattr(view, "action_permissions", {})
+        action_permissions: dict[str, Any] = getattr(view, "action_permissions", {})
         action = getattr(view, "action", None)
         if action in action_permissions:
-            return user.has_perms(action_permissions[action])
+            needed = action_permissions[action]
+            if isinstance(needed, dict):
+                method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+                if method not in needed:
+                    return False
+                needed = needed[method]
+            return user.has_perms(needed)
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return True
         return super().has_permission(request, view)

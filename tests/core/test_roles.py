@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
         ("planner", "core", "view_user", False),
         ("technician", "assets", "view_asset", True),
         ("technician", "assets", "delete_asset", False),
-        ("requester", "assets", "view_asset", False),
+        ("requester", "assets", "view_asset", True),  # to pick the asset of a request
+        ("requester", "assets", "view_performancerecord", False),
         ("viewer", "maintenance", "view_workorder", True),
         ("viewer", "maintenance", "change_workorder", False),
         ("viewer", "core", "view_auditentry", False),

@@ -1,0 +1,283 @@
+"""The asset register in the tenant admin. Every change goes through assets.services."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+
+from assets import services
+from assets.choices import AlertStatus, AssetStatus
+from assets.importing import AssetResource
+from assets.models import (
+    Alert,
+    Asset,
+    AssetDowntime,
+    AssetLocationChange,
+    Location,
+    Meter,
+    Threshold,
+)
+from core.exceptions import Conflict, InvalidInput
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LocationHistoryInline(ReadOnlyInline):
+    model = AssetLocationChange
+    fk_name = "asset"
+    fields = (
+        "moved_at",
+        "location",
+        "previous_location",
+        "zone",
+        "department",
+        "moved_by",
+        "notes",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "location history"
+    max_num = 20
+
+
+class MeterInline(ReadOnlyInline):
+    model = Meter
+    fields = ("name", "kind", "unit", "cumulative", "current_value", "last_reading_at")
+    readonly_fields = fields
+
+
+class OpenAlertInline(ReadOnlyInline):
+    model = Alert
+    fields = ("raised_at", "severity", "status", "message", "occurrences")
+    readonly_fields = fields
+    verbose_name_plural = "open alerts"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
+        return super().get_queryset(request).exclude(status=AlertStatus.RESOLVED)
+
+
+class DowntimeInline(ReadOnlyInline):
+    model = AssetDowntime
+    fields = ("status", "started_at", "ended_at", "reason")
+    readonly_fields = fields
+    max_num = 20
+
+
+def _status_action(status: str, label: str) -> Any:
+    def change(modeladmin: "AssetAdmin", request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        changed = 0
+        for asset in queryset:
+            services.asset_change_status(
+                by=request.user, asset=asset, status=status, reason="admin action"
+            )
+            changed += 1
+        modeladmin.message_user(
+            request, f"{changed} assets set to {label.lower()}.", messages.SUCCESS
+        )
+
+    change.__name__ = f"set_status_{status}"
+    return admin.action(description=f"Set status: {label}", permissions=["change"])(change)
+
+
+@admin.register(Asset)
+class AssetAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [AssetResource]
+    list_display = (
+        "asset_id",
+        "name",
+        "asset_type",
+        "status",
+        "condition",
+        "criticality",
+        "parent_link",
+        "location",
+        "department",
+    )
+    list_filter = ("asset_type", "status", "condition", "criticality", "location", "department")
+    search_fields = ("asset_id", "name", "serial_number", "manufacturer", "model", "tags")
+    list_select_related = ("parent", "location")
+    autocomplete_fields = ("parent", "location")
+    readonly_fields = ("request_token", "children_list", "created_at", "updated_at")
+    inlines = [OpenAlertInline, MeterInline, LocationHistoryInline, DowntimeInline]
+    actions = [_status_action(status, label) for status, label in AssetStatus.choices]
+    fieldsets = (
+        (
+            None,
+            {"fields": ("asset_id", "name", "asset_type", "status", "condition", "criticality")},
+        ),
+        (
+            "Hierarchy and place",
+            {"fields": ("parent", "children_list", "location", "department", "responsible_person")},
+        ),
+        (
+            "Details",
+            {
+                "fields": (
+                    "description",
+                    "manufacturer",
+                    "model",
+                    "serial_number",
+                    "tags",
+                    "specifications",
+                )
+            },
+        ),
+        ("Finance", {"fields": ("install_date", "purchase_cost")}),
+        ("System", {"fields": ("request_token", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="Parent", ordering="parent__asset_id")
+    def parent_link(self, obj: Asset) -> str:
+        if obj.parent is None:
+            return "-"
+        return format_html(
+            '<a href="../asset/{}/change/">{}</a>', obj.parent.pk, obj.parent.asset_id
+        )
+
+    @admin.display(description="Sub-assets")
+    def children_list(self, obj: Asset) -> str:
+        children = list(obj.children.order_by("asset_id")[:50]) if obj.pk else []
+        if not children:
+            return "-"
+        return format_html(
+            "<br>".join(['<a href="../../{}/change/">{} {}</a>'] * len(children)),
+            *[value for child in children for value in (child.pk, child.asset_id, child.name)],
+        )
+
+    def save_model(self, request: HttpRequest, obj: Asset, form: Any, change: bool) -> None:
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.ASSET_FIELDS
+            if name in form.cleaned_data
+        }
+        try:
+            if change:
+                saved = services.asset_update(by=request.user, asset=obj, **data)
+            else:
+                saved = services.asset_create(by=request.user, **data)
+        except (InvalidInput, Conflict) as exc:
+            messages.error(request, str(getattr(exc, "errors", exc)))
+            raise
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Asset) -> None:
+        services.asset_delete(by=request.user, asset=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        for asset in queryset:
+            try:
+                services.asset_delete(by=request.user, asset=asset)
+            except Conflict as exc:
+                self.message_user(request, f"{asset.asset_id}: {exc.detail}", messages.ERROR)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("path", "kind", "zone", "department", "latitude", "longitude")
+    list_filter = ("kind",)
+    search_fields = ("name", "path", "zone", "department")
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path",)
+
+    def save_model(self, request: HttpRequest, obj: Location, form: Any, change: bool) -> None:
+        fields = ("name", "kind", "parent", "latitude", "longitude", "zone", "department")
+        data = {name: form.cleaned_data[name] for name in fields if name in form.cleaned_data}
+        saved = (
+            services.location_update(by=request.user, location=obj, **data)
+            if change
+            else services.location_create(by=request.user, **data)
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Location) -> None:
+        services.location_delete(by=request.user, location=obj)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = (
+        "raised_at",
+        "asset",
+        "severity",
+        "status",
+        "message",
+        "occurrences",
+        "last_seen_at",
+    )
+    list_filter = ("status", "severity", "source", "metric")
+    search_fields = ("message", "asset__asset_id", "asset__name")
+    list_select_related = ("asset",)
+    date_hierarchy = "raised_at"
+    actions = ["acknowledge", "resolve"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Alert._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_acknowledge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("assets.acknowledge_alert")
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("assets.resolve_alert")
+
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[Alert], service: Any, verb: str
+    ) -> None:
+        done, refused = 0, []
+        for alert in queryset:
+            try:
+                service(by=request.user, alert=alert)
+                done += 1
+            except Conflict as exc:
+                refused.append(f"#{alert.pk}: {exc.detail}")
+        self.message_user(request, f"{done} alerts {verb}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, " ".join(refused), messages.WARNING)
+
+    @admin.action(description="Acknowledge selected alerts", permissions=["acknowledge"])
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        self._apply(request, queryset, services.alert_acknowledge, "acknowledged")
+
+    @admin.action(description="Resolve selected alerts", permissions=["resolve"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        self._apply(request, queryset, services.alert_resolve, "resolved")
+
+
+@admin.register(Threshold)
+class ThresholdAdmin(admin.ModelAdmin):
+    list_display = ("metric", "operator", "value", "severity", "asset", "asset_type", "active")
+    list_filter = ("metric", "severity", "asset_type", "active")
+    autocomplete_fields = ("asset",)
+
+    def save_model(self, request: HttpRequest, obj: Threshold, form: Any, change: bool) -> None:
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.THRESHOLD_FIELDS
+            if name in form.cleaned_data
+        }
+        saved = (
+            services.threshold_update(by=request.user, threshold=obj, **data)
+            if change
+            else services.threshold_create(by=request.user, **data)
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Threshold) -> None:
+        services.threshold_delete(by=request.user, threshold=obj)

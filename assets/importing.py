@@ -1,0 +1,213 @@
+"""Importing assets from CSV, XLSX or JSON (``import_assets`` and the admin).
+
+Columns are the API's asset fields. ``parent`` is the parent's asset_id, and
+parents may come anywhere in the file. ``location`` is a path such as
+"Main Plant / Building A / Floor 2 / Room 201" (site > building > floor >
+room), created where missing. ``tags`` is a comma- or semicolon-separated list;
+``specifications`` a JSON object. An empty cell leaves the field as it is, so a
+partial sheet updates only what it names; a second run of the same file changes
+nothing.
+"""
+
+import json
+import re
+from typing import Any
+
+from django.db import models
+from django.db.models.functions import Upper
+from import_export import fields as export_fields
+from rest_framework import serializers
+
+from assets import services
+from assets.api.serializers import AssetSerializer
+from assets.choices import LocationKind
+from assets.models import Asset, Location
+from core.audit import snapshot
+from core.importing import Importer, ImporterResource, Outcome, Row, RowRejected, topological
+
+LOCATION_KINDS_BY_DEPTH = [
+    LocationKind.SITE,
+    LocationKind.BUILDING,
+    LocationKind.FLOOR,
+    LocationKind.ROOM,
+]
+WRITABLE = [name for name in services.ASSET_FIELDS if name != "location"]
+
+
+def split_tags(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(tag).strip() for tag in value if str(tag).strip()]
+    return [tag.strip() for tag in re.split(r"[;,]", str(value)) if tag.strip()]
+
+
+def parse_specifications(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(str(value))
+    except json.JSONDecodeError as exc:
+        raise RowRejected(f"specifications: not valid JSON ({exc.msg})") from exc
+    if not isinstance(parsed, dict):
+        raise RowRejected("specifications: must be a JSON object")
+    return parsed
+
+
+def resolve_location_path(path: str, by: Any) -> Location:
+    parts = [part.strip() for part in str(path).split("/") if part.strip()]
+    if not parts:
+        raise RowRejected("location: empty path")
+    parent: Location | None = None
+    for depth, name in enumerate(parts):
+        found = Location.objects.filter(parent=parent, name__iexact=name).first()
+        if found is None:
+            kind = (
+                LOCATION_KINDS_BY_DEPTH[depth]
+                if depth < len(LOCATION_KINDS_BY_DEPTH)
+                else LocationKind.AREA
+            )
+            found = services.location_create(by=by, name=name, kind=kind, parent=parent)
+        parent = found
+    assert parent is not None
+    return parent
+
+
+class AssetImportSerializer(AssetSerializer):
+    """The API's validation of an asset's own fields; parent and location are resolved apart."""
+
+    class Meta(AssetSerializer.Meta):
+        fields = [name for name in WRITABLE if name != "parent"]
+
+
+def _row_errors(exc: serializers.ValidationError) -> str:
+    detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
+    return "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in detail.items())
+
+
+class AssetImporter(Importer):
+    key_field = "asset_id"
+    columns = frozenset({*services.ASSET_FIELDS, "location_name", "building", "floor", "room"})
+
+    def __init__(self, *, by: Any = None) -> None:
+        super().__init__(by=by)
+        # One validator each, built once: DRF builds a serializer's fields on first use.
+        self._validate_new = AssetImportSerializer()
+        self._validate_change = AssetImportSerializer(partial=True)
+        self._assets: dict[str, Asset] = {}
+        self._locations: dict[str, Location] = {}
+
+    def order(self, rows: list[Row]) -> list[Row]:
+        codes = {
+            str(r.data[k]).strip().upper()
+            for r in rows
+            for k in ("asset_id", "parent")
+            if r.data.get(k)
+        }
+        existing = Asset.objects.annotate(code=Upper("asset_id")).filter(code__in=codes)
+        self._assets = {asset.code: asset for asset in existing}
+        return topological(rows, key="asset_id", parent_key="parent")
+
+    def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
+        asset_id = str(data.get("asset_id") or "").strip()
+        if not asset_id:
+            raise RowRejected("asset_id: required")
+        existing = self._assets.get(asset_id.upper())
+        payload = {
+            name: data[name] for name in WRITABLE if data.get(name) is not None and name != "parent"
+        }
+        payload["asset_id"] = existing.asset_id if existing else asset_id
+        if "tags" in payload:
+            payload["tags"] = split_tags(payload["tags"])
+        if "specifications" in payload:
+            payload["specifications"] = parse_specifications(payload["specifications"])
+        if "install_date" in payload and hasattr(payload["install_date"], "date"):
+            payload["install_date"] = payload[
+                "install_date"
+            ].date()  # XLSX cells arrive as datetimes
+        validator = self._validate_change if existing else self._validate_new
+        try:
+            fields = dict(validator.run_validation(payload))
+        except serializers.ValidationError as exc:
+            raise RowRejected(_row_errors(exc)) from exc
+        if data.get("parent") is not None:
+            fields["parent"] = self._parent(str(data["parent"]).strip())
+        location_key, location = self._location(data)
+        if location is not None:
+            fields["location"] = location
+
+        if existing is None:
+            outcome: Outcome = "created"
+            asset = services.asset_create(by=self.by, **fields)
+        else:
+            before = snapshot(existing, services.ASSET_FIELDS)
+            asset = services.asset_update(by=self.by, asset=existing, **fields)
+            outcome = "updated" if snapshot(asset, services.ASSET_FIELDS) != before else "unchanged"
+        # Remembered only now: a row that failed halfway was rolled back with its savepoint.
+        self._assets[asset.asset_id.upper()] = asset
+        if location_key:
+            self._locations[location_key] = location
+        return outcome, asset
+
+    def _parent(self, code: str) -> Asset:
+        parent = self._assets.get(code.upper())
+        if parent is None:
+            raise RowRejected(
+                f"parent: no asset with asset_id {code!r} (in the file or already registered)"
+            )
+        return parent
+
+    def _location(self, data: dict[str, Any]) -> tuple[str, Location | None]:
+        if data.get("location") is not None:
+            key = "path:" + str(data["location"]).strip().lower()
+            cached = self._locations.get(key)
+            return key, cached or resolve_location_path(data["location"], self.by)
+        named = [data.get(k) for k in ("location_name", "building", "floor", "room")]
+        if not any(named):
+            return "", None
+        key = "names:" + "/".join(str(n or "").strip().lower() for n in named)
+        cached = self._locations.get(key)
+        return key, cached or services.location_resolve(
+            site=named[0], building=named[1], floor=named[2], room=named[3], by=self.by
+        )
+
+
+class AssetResource(ImporterResource):
+    """Admin import/export of assets, in the same columns as ``import_assets``."""
+
+    importer_class = AssetImporter
+    parent = export_fields.Field(attribute="parent__asset_id", column_name="parent")
+    location = export_fields.Field(attribute="location__path", column_name="location")
+    tags = export_fields.Field(column_name="tags")
+    specifications = export_fields.Field(column_name="specifications")
+
+    class Meta:
+        model = Asset
+        fields = (
+            "asset_id",
+            "name",
+            "asset_type",
+            "status",
+            "condition",
+            "criticality",
+            "parent",
+            "location",
+            "description",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "department",
+            "responsible_person",
+            "tags",
+            "specifications",
+            "install_date",
+            "purchase_cost",
+        )
+        export_order = fields
+
+    def dehydrate_tags(self, asset: Asset) -> str:
+        return ", ".join(asset.tags)
+
+    def dehydrate_specifications(self, asset: Asset) -> str:
+        return json.dumps(asset.specifications, sort_keys=True) if asset.specifications else ""
+
+    def get_export_queryset(self, request: Any) -> Any:
+        return Asset.objects.select_related("parent", "location")
