@@ -168,6 +168,23 @@ def admin_client(db, alpha) -> Callable[..., Client]:
     return make
 
 
+def _restore_seeded_rows(cursor, schema: str, tables: list[str]) -> None:
+    """Put back what migrations seed into every tenant (default thresholds, ...)."""
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    for name in tables:
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{template}"."{name}")')  # noqa: S608
+        if not cursor.fetchone()[0]:
+            continue
+        cursor.execute(f'INSERT INTO "{schema}"."{name}" SELECT * FROM "{template}"."{name}"')  # noqa: S608
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{schema}"."{name}"'])
+        sequence = cursor.fetchone()[0]
+        if sequence:
+            cursor.execute(
+                f'SELECT setval(%s, (SELECT max(id) FROM "{schema}"."{name}"))',  # noqa: S608
+                [sequence],
+            )
+
+
 def _wipe_tenant(tenant: TestTenant) -> None:
     keep_ids = [user.pk for user in tenant.users.values()]
     with schema_context(tenant.schema), connection.cursor() as cursor:
@@ -176,6 +193,7 @@ def _wipe_tenant(tenant: TestTenant) -> None:
         if tables:
             quoted = ", ".join(f'"{tenant.schema}"."{name}"' for name in tables)
             cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            _restore_seeded_rows(cursor, tenant.schema, tables)
         extra = (
             f'SELECT id FROM "{tenant.schema}".core_user '  # noqa: S608
             "WHERE username NOT LIKE %s AND NOT (id = ANY(%s))"
