@@ -17,10 +17,10 @@ import structlog
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.dispatch import receiver
+from rest_framework.utils.encoders import JSONEncoder
 
 from core.observability.metrics import EVENT_DELIVERY_FAILURES, EVENTS_DELIVERED
 
@@ -80,8 +80,9 @@ def publish(event_type: str, data: dict[str, Any], *, audience: Audience | None 
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     schema_name = connection.schema_name
-    # Serialise now: the payload describes the object as this transaction wrote it.
-    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    # Serialise now, the way the API renders JSON (numbers stay numbers): the payload
+    # describes the object as this transaction wrote it and as its endpoint shows it.
+    payload = json.loads(json.dumps(data, cls=JSONEncoder))
     transaction.on_commit(
         lambda: deliver(schema_name, event_type, payload, audience=audience), robust=True
     )
