@@ -82,8 +82,11 @@ def test_concurrent_reparenting_cannot_close_a_loop(committed):
 def test_alert_event_reaches_pubsub_with_the_alert_as_its_detail(committed):
     from tests.core.test_events import PubSubListener
 
+    from tests.core.test_events import GroupListener
+
     alpha, beta = committed["alpha"], committed["beta"]
     listener = PubSubListener([alpha, beta])
+    alpha_feed, beta_feed = GroupListener(alpha.schema), GroupListener(beta.schema)
     try:
         with tenant_context(alpha.tenant):
             asset = AssetFactory(asset_id="HOT-1", name="Hot pump")
@@ -101,3 +104,5 @@ def test_alert_event_reaches_pubsub_with_the_alert_as_its_detail(committed):
     assert data["severity"] == "high"
     assert data["status"] == "open"
     assert data["value"] == 97.0
+    assert alpha_feed.receive()["data"]["asset_id"] == "HOT-1"
+    assert beta_feed.receive(timeout=0.5) is None  # another tenant's clients never see it
