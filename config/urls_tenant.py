@@ -12,6 +12,7 @@ adopt_platform_models()
 
 api_v1 = [
     path("", include("core.api.urls")),
+    path("inventory/", include("inventory.api.urls")),
     path("", include("assets.api.urls")),
 ]
 

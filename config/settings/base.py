@@ -227,6 +227,11 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.choices.AssetStatus",
         "AlertStatusEnum": "assets.choices.AlertStatus",
         "LevelEnum": "assets.choices.Severity",
+        "PurchaseOrderStatusEnum": "inventory.choices.PurchaseOrderStatus",
+        "StockLocationKindEnum": "inventory.choices.LocationKind",
+        "StockMovementKindEnum": "inventory.choices.MovementKind",
+        "PartUnitEnum": "inventory.choices.Unit",
+        "AdjustmentReasonEnum": "inventory.choices.AdjustmentReason",
     },
 }
 

@@ -1,0 +1,528 @@
+"""Inventory in the tenant admin. Every change and action goes through inventory.services."""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from import_export.admin import ImportExportMixin
+
+from core.admin import ReadOnlyAdmin
+from core.exceptions import Conflict, InvalidInput
+from inventory import services
+from inventory.choices import AdjustmentReason, PurchaseOrderStatus
+from inventory.importers import PartResource
+from inventory.models import (
+    Part,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+    Vendor,
+)
+
+
+def _error_text(exc: Conflict | InvalidInput) -> str:
+    if isinstance(exc, Conflict):
+        return exc.detail
+    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.errors.items())
+
+
+def _apply_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    apply: Callable[[Any], Any],
+    done: str,
+) -> None:
+    """Run a service on each selected object; report successes and each refusal."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            apply(obj)
+        except (Conflict, InvalidInput) as exc:
+            modeladmin.message_user(request, f"{obj}: {_error_text(exc)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+
+
+class RestockForm(forms.Form):
+    quantity = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
+    unit_cost = forms.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        required=False,
+        help_text="Leave empty to receive at the part's current average cost.",
+    )
+    location = forms.ModelChoiceField(
+        queryset=StockLocation.objects.all(),
+        required=False,
+        help_text="Leave empty for each part's default location.",
+    )
+    reference = forms.CharField(max_length=100, required=False)
+
+
+class AdjustForm(forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=StockLocation.objects.all(),
+        required=False,
+        help_text="Leave empty for each part's default location.",
+    )
+    counted = forms.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        min_value=Decimal("0"),
+        required=False,
+        help_text="The level counted (or give a change below).",
+    )
+    delta = forms.DecimalField(
+        max_digits=14, decimal_places=3, required=False, help_text="A signed change."
+    )
+    reason = forms.ChoiceField(choices=AdjustmentReason.choices)
+    notes = forms.CharField(widget=forms.Textarea, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (data.get("counted") is None) == (data.get("delta") is None):
+            raise forms.ValidationError("Give either the counted level or a change, not both.")
+        return data
+
+
+def _form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[[Any, dict[str, Any]], Any],
+    done: str,
+) -> TemplateResponse | None:
+    """An action that asks for its parameters on an intermediate page, then applies them."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        data = form.cleaned_data
+        _apply_each(modeladmin, request, queryset, lambda obj: apply(obj, data), done)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/inventory/stock_action.html", context)
+
+
+class StockLevelInline(admin.TabularInline):
+    """Stock by location: shown, never edited (it changes only through movements)."""
+
+    model = StockLevel
+    fields = ("location", "quantity", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("location__code",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Part)
+class PartAdmin(ImportExportMixin, admin.ModelAdmin):
+    # Imports run through PartImporter, the same rules as ``import_parts``.
+    resource_classes = [PartResource]
+    list_display = (
+        "part_number",
+        "name",
+        "category",
+        "quantity_on_hand",
+        "unit",
+        "reorder_point",
+        "unit_cost",
+        "low_stock",
+        "vendor",
+        "active",
+    )
+    list_filter = ("active", "category", "unit", "vendor", "location")
+    search_fields = ("part_number", "name", "description", "category")
+    list_select_related = ("vendor",)
+    readonly_fields = ("quantity_on_hand", "low_stock_since", "created_at", "updated_at")
+    fields = (
+        "part_number",
+        "name",
+        "description",
+        "category",
+        "unit",
+        "reorder_point",
+        "reorder_quantity",
+        "unit_cost",
+        "location",
+        "vendor",
+        "active",
+        "quantity_on_hand",
+        "low_stock_since",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [StockLevelInline]
+    actions = ["restock", "adjust", "suggest_reorders"]
+
+    @admin.display(boolean=True, description="Low stock")
+    def low_stock(self, obj: Part) -> bool:
+        return obj.is_low_stock
+
+    def save_model(self, request: HttpRequest, obj: Part, form: forms.ModelForm, change: bool):
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.PART_FIELDS
+            if name in form.cleaned_data
+        }
+        try:
+            if change:
+                changed = {name: data[name] for name in form.changed_data if name in data}
+                saved = services.part_update(part=obj, by=request.user, **changed)
+            else:
+                saved = services.part_create(by=request.user, **data)
+        except (Conflict, InvalidInput) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The only inline is read-only stock, which changes through movements alone.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request: HttpRequest, obj: Part) -> None:
+        try:
+            services.part_delete(part=obj, by=request.user)
+        except Conflict as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Part]) -> None:
+        for part in queryset:
+            self.delete_model(request, part)
+
+    def has_restock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.restock_part")
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.adjust_stock")
+
+    def has_suggest_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("inventory.add_purchaseorder")
+
+    @admin.action(description="Restock selected parts", permissions=["restock"])
+    def restock(self, request: HttpRequest, queryset: QuerySet[Part]):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=RestockForm,
+            title="Restock parts",
+            apply=lambda part, data: services.part_restock(
+                part=part,
+                quantity=data["quantity"],
+                by=request.user,
+                location=data["location"],
+                unit_cost=data["unit_cost"],
+                reference=data["reference"],
+            ),
+            done="Parts restocked",
+        )
+
+    @admin.action(description="Adjust stock of selected parts", permissions=["adjust"])
+    def adjust(self, request: HttpRequest, queryset: QuerySet[Part]):
+        return _form_action(
+            self,
+            request,
+            queryset,
+            form_class=AdjustForm,
+            title="Adjust stock",
+            apply=lambda part, data: services.part_adjust(
+                part=part,
+                by=request.user,
+                reason=data["reason"],
+                location=data["location"],
+                counted=data["counted"],
+                delta=data["delta"],
+                notes=data["notes"],
+            ),
+            done="Parts adjusted",
+        )
+
+    @admin.action(
+        description="Suggest reorders (draft purchase orders) for selected parts",
+        permissions=["suggest"],
+    )
+    def suggest_reorders(self, request: HttpRequest, queryset: QuerySet[Part]) -> None:
+        suggestion = services.purchase_orders_suggest(by=request.user, parts=queryset)
+        numbers = ", ".join(po.number or "" for po in suggestion.purchase_orders)
+        if suggestion.purchase_orders:
+            self.message_user(request, f"Drafted {numbers}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "No selected part needs reordering.", messages.INFO)
+        if suggestion.parts_without_vendor:
+            names = ", ".join(part.part_number for part in suggestion.parts_without_vendor)
+            self.message_user(
+                request, f"No preferred vendor, not ordered: {names}.", messages.WARNING
+            )
+
+
+@admin.register(StockLocation)
+class StockLocationAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "parent")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        data = {n: form.cleaned_data[n] for n in services.LOCATION_FIELDS if n in form.cleaned_data}
+        try:
+            if change:
+                changed = {name: data[name] for name in form.changed_data if name in data}
+                saved = services.stock_location_update(location=obj, by=request.user, **changed)
+            else:
+                saved = services.stock_location_create(by=request.user, **data)
+        except (Conflict, InvalidInput) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        try:
+            services.stock_location_delete(location=obj, by=request.user)
+        except Conflict as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for location in queryset:
+            self.delete_model(request, location)
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact_name", "email", "phone", "lead_time_days", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "contact_name", "email")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        data = {n: form.cleaned_data[n] for n in services.VENDOR_FIELDS if n in form.cleaned_data}
+        try:
+            if change:
+                changed = {name: data[name] for name in form.changed_data if name in data}
+                saved = services.vendor_update(vendor=obj, by=request.user, **changed)
+            else:
+                saved = services.vendor_create(by=request.user, **data)
+        except (Conflict, InvalidInput) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        try:
+            services.vendor_delete(vendor=obj, by=request.user)
+        except Conflict as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for vendor in queryset:
+            self.delete_model(request, vendor)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    """The ledger: read only, always."""
+
+    list_display = (
+        "created_at",
+        "part",
+        "location",
+        "kind",
+        "quantity",
+        "balance_after",
+        "unit_cost",
+        "total_cost",
+        "reference",
+        "actor_username",
+    )
+    list_filter = ("kind", "reason", "location")
+    search_fields = ("part__part_number", "part__name", "reference", "notes")
+    list_select_related = ("part", "location")
+    date_hierarchy = "created_at"
+
+
+class PurchaseOrderLineInline(admin.TabularInline):
+    model = PurchaseOrderLine
+    fields = ("part", "quantity", "unit_cost", "location", "notes", "quantity_received")
+    readonly_fields = ("quantity_received",)
+    autocomplete_fields = ("part",)
+    extra = 1
+
+    def _editable(self, obj: PurchaseOrder | None) -> bool:
+        return obj is None or obj.status == PurchaseOrderStatus.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "vendor", "status", "expected_at", "created_at", "received_at")
+    list_filter = ("status", "vendor")
+    search_fields = ("number", "vendor__name", "reference", "notes")
+    list_select_related = ("vendor",)
+    fields = (
+        "number",
+        "vendor",
+        "status",
+        "expected_at",
+        "reference",
+        "notes",
+        "approved_by",
+        "approved_at",
+        "ordered_at",
+        "received_at",
+        "cancelled_at",
+        "cancel_reason",
+    )
+    readonly_fields = (
+        "number",
+        "status",
+        "approved_by",
+        "approved_at",
+        "ordered_at",
+        "received_at",
+        "cancelled_at",
+        "cancel_reason",
+    )
+    inlines = [PurchaseOrderLineInline]
+    actions = ["approve", "mark_ordered", "receive_all", "cancel"]
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            n: form.cleaned_data[n] for n in services.PO_HEADER_FIELDS if n in form.cleaned_data
+        }
+        try:
+            if change:
+                changed = {name: data[name] for name in form.changed_data if name in data}
+                saved = (
+                    services.purchase_order_update(purchase_order=obj, by=request.user, **changed)
+                    if changed
+                    else obj
+                )
+            else:
+                saved = services.purchase_order_create(by=request.user, **data)
+        except (Conflict, InvalidInput) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj.number = saved.number
+        obj._state.adding = False
+
+    def save_formset(self, request, form, formset, change):
+        """The lines are replaced as a whole through the service (drafts only)."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not formset.has_changed() or form.instance.pk is None:
+            return
+        lines = [
+            services.OrderLine(
+                part=line_form.cleaned_data["part"],
+                quantity=line_form.cleaned_data["quantity"],
+                unit_cost=line_form.cleaned_data.get("unit_cost"),
+                location=line_form.cleaned_data.get("location"),
+                notes=line_form.cleaned_data.get("notes") or "",
+            )
+            for line_form in formset.forms
+            if line_form.cleaned_data
+            and line_form.cleaned_data.get("part")
+            and not line_form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.purchase_order_update(
+                purchase_order=form.instance, by=request.user, lines=lines
+            )
+        except (Conflict, InvalidInput) as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        try:
+            services.purchase_order_delete(purchase_order=obj, by=request.user)
+        except Conflict as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for purchase_order in queryset:
+            self.delete_model(request, purchase_order)
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("inventory.approve_purchaseorder")
+
+    def has_receive_permission(self, request):
+        return request.user.has_perm("inventory.receive_purchaseorder")
+
+    @admin.action(description="Approve selected purchase orders", permissions=["approve"])
+    def approve(self, request, queryset):
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda po: services.purchase_order_approve(purchase_order=po, by=request.user),
+            "Approved",
+        )
+
+    @admin.action(description="Mark selected purchase orders as ordered", permissions=["change"])
+    def mark_ordered(self, request, queryset):
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda po: services.purchase_order_mark_ordered(purchase_order=po, by=request.user),
+            "Marked as ordered",
+        )
+
+    @admin.action(
+        description="Receive everything outstanding on selected purchase orders",
+        permissions=["receive"],
+    )
+    def receive_all(self, request, queryset):
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda po: services.purchase_order_receive(purchase_order=po, by=request.user),
+            "Received",
+        )
+
+    @admin.action(description="Cancel selected purchase orders", permissions=["change"])
+    def cancel(self, request, queryset):
+        _apply_each(
+            self,
+            request,
+            queryset,
+            lambda po: services.purchase_order_cancel(purchase_order=po, by=request.user),
+            "Cancelled",
+        )
