@@ -35,7 +35,7 @@ demo: migrate
 	TENANT_ADMIN_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/python manage.py provision_tenant $(DEMO_SCHEMA) \
 		--domain $(DEMO_DOMAIN) --name "Demo Plant" --admin-email $(DEMO_EMAIL)
 	PLATFORM_ADMIN_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/python manage.py create_platform_admin $(PLATFORM_EMAIL)
-	$(BIN)/python manage.py seed_demo $(DEMO_SCHEMA)
+	DEMO_USER_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/python manage.py seed_demo $(DEMO_SCHEMA)
 
 static: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

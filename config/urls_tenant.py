@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from maintenance.public import request_form
 from tenants.admin import adopt_platform_models
 
 # Beat schedules are the platform's; tenant managers never see them.
@@ -14,6 +15,7 @@ api_v1 = [
     path("", include("core.api.urls")),
     path("inventory/", include("inventory.api.urls")),
     path("", include("assets.api.urls")),
+    path("", include("maintenance.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +23,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    path("request/<str:token>/", request_form, name="public-request-form"),
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
 ]

@@ -20,6 +20,7 @@ from rest_framework_simplejwt.settings import api_settings
 from core.auth.tokens import TenantAccessToken
 from core.events import Audience, tenant_group_name
 from core.models import User
+from core.roles import Role
 
 logger = structlog.get_logger(__name__)
 
@@ -80,6 +81,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         audience = Audience.from_message(message.get("audience"))
-        if audience is not None and not audience.admits(user_id=self.user_id, role=self.role):
+        if audience is None:
+            # Unaddressed events are the team's; a requester sees only their own requests'.
+            if self.role == Role.REQUESTER:
+                return
+        elif not audience.admits(user_id=self.user_id, role=self.role):
             return
         await self.send_json({"type": message["event"], "data": message["data"]})

@@ -49,7 +49,8 @@ class Audience:
     """Who among a tenant's connected clients may see an event.
 
     ``user_ids`` are always admitted; ``roles`` admits every member of those roles.
-    None (the default on ``publish``) means every client of the tenant.
+    None (the default on ``publish``) means the tenant's team: every role but
+    requesters, who only ever see events addressed to them.
     """
 
     roles: frozenset[str] = field(default_factory=frozenset)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,5 +7,32 @@ class MaintenanceConfig(AppConfig):
     name = "maintenance"
     verbose_name = "Maintenance"
     default_auto_field = "django.db.models.BigAutoField"
-    # Extra permissions of each role in this app (patterns over codenames); see core.roles.
-    role_permissions: dict[str, list[str]] = {}
+    # Planners hold everything here (core's rule). Technicians work the orders assigned
+    # to them (checked per object) and report problems; requesters report problems.
+    role_permissions: dict[str, list[str]] = {
+        "technician": [
+            "change_workorder",
+            "start_workorder",
+            "complete_workorder",
+            "change_workorderstep",
+            "add_laborentry",
+            "add_comment",
+            "add_attachment",
+            "add_workrequest",
+        ],
+        "requester": ["add_workrequest", "view_workrequest", "view_attachment"],
+    }
+
+    def ready(self) -> None:
+        from assets import signals
+        from maintenance import receivers
+
+        signals.meter_reading_recorded.connect(
+            receivers.record_reading, dispatch_uid="maintenance.reading"
+        )
+        signals.alert_raised.connect(receivers.record_alert, dispatch_uid="maintenance.alert")
+
+    def seed_demo(self, stdout: Any) -> None:
+        from maintenance.demo import seed_demo_work
+
+        seed_demo_work(stdout=stdout)

@@ -45,8 +45,9 @@ TENANT_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "core",
     "assets",
-    "maintenance",
+    # Before maintenance: work orders consume parts, and demo data is seeded in this order.
     "inventory",
+    "maintenance",
     "sla",
     "iot",
     "cmms_sync",
@@ -227,11 +228,18 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.choices.AssetStatus",
         "AlertStatusEnum": "assets.choices.AlertStatus",
         "LevelEnum": "assets.choices.Severity",
+        "AlertSourceEnum": "assets.choices.AlertSource",
+        "AssetLocationKindEnum": "assets.choices.LocationKind",
         "PurchaseOrderStatusEnum": "inventory.choices.PurchaseOrderStatus",
         "StockLocationKindEnum": "inventory.choices.LocationKind",
         "StockMovementKindEnum": "inventory.choices.MovementKind",
         "PartUnitEnum": "inventory.choices.Unit",
         "AdjustmentReasonEnum": "inventory.choices.AdjustmentReason",
+        "WorkOrderStatusEnum": "maintenance.choices.Status",
+        "WorkOrderSourceEnum": "maintenance.choices.Source",
+        "WorkRequestStatusEnum": "maintenance.choices.RequestStatus",
+        "StepKindEnum": "maintenance.choices.StepKind",
+        "HistoryKindEnum": "maintenance.choices.HistoryKind",
     },
 }
 
@@ -302,6 +310,13 @@ LOGGING = {
 
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "cmms")
+
+# Largest upload accepted (photos and documents on work orders and requests).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+# Reports through an asset's public QR form, per hour.
+PUBLIC_FORM_PER_CLIENT_PER_HOUR = env_int("PUBLIC_FORM_PER_CLIENT_PER_HOUR", 10)
+PUBLIC_FORM_PER_ASSET_PER_HOUR = env_int("PUBLIC_FORM_PER_ASSET_PER_HOUR", 30)
 
 # Health check: how long to wait for Celery workers to answer a ping.
 HEALTH_CELERY_TIMEOUT = float(env_str("HEALTH_CELERY_TIMEOUT", "1.0"))

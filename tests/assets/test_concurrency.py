@@ -80,9 +80,7 @@ def test_concurrent_reparenting_cannot_close_a_loop(committed):
 
 
 def test_alert_event_reaches_pubsub_with_the_alert_as_its_detail(committed):
-    from tests.core.test_events import PubSubListener
-
-    from tests.core.test_events import GroupListener
+    from tests.core.test_events import GroupListener, PubSubListener
 
     alpha, beta = committed["alpha"], committed["beta"]
     listener = PubSubListener([alpha, beta])

@@ -1,0 +1,382 @@
+"""Work orders and requests in the tenant admin; every change goes through the services."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.exceptions import Conflict, InvalidInput
+from core.models import User
+from core.roles import WORKER_ROLES
+from maintenance import services
+from maintenance.choices import ACTIVE_STATUSES
+from maintenance.models import (
+    Comment,
+    LaborEntry,
+    MaintenanceEvent,
+    MaintenanceSettings,
+    OtherCost,
+    TemplatePart,
+    TemplateStep,
+    WorkOrder,
+    WorkOrderPart,
+    WorkOrderStep,
+    WorkOrderTemplate,
+    WorkRequest,
+)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        late = {"due_at__lt": timezone.now(), "status__in": ACTIVE_STATUSES}
+        if self.value() == "yes":
+            return queryset.filter(**late)
+        if self.value() == "no":
+            return queryset.exclude(**late)
+        return queryset
+
+
+class ReadOnlyTabular(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StepInline(ReadOnlyTabular):
+    model = WorkOrderStep
+    fields = ("order", "title", "kind", "done", "result", "failed", "done_by")
+    readonly_fields = fields
+
+
+class PartInline(ReadOnlyTabular):
+    model = WorkOrderPart
+    fields = ("part", "description", "quantity_planned", "quantity_used", "unit_cost", "cost")
+    readonly_fields = fields
+
+
+class LaborInline(ReadOnlyTabular):
+    model = LaborEntry
+    fields = ("technician", "work_date", "hours", "rate", "cost", "notes")
+    readonly_fields = fields
+
+
+class OtherCostInline(ReadOnlyTabular):
+    model = OtherCost
+    fields = ("incurred_on", "category", "description", "amount")
+    readonly_fields = fields
+
+
+class CommentInline(ReadOnlyTabular):
+    model = Comment
+    fields = ("created_at", "author", "body")
+    readonly_fields = fields
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES).distinct(),
+        label="Assign to",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, run: Any, verb: str
+) -> None:
+    done, refused = 0, []
+    for obj in queryset:
+        try:
+            run(obj)
+            done += 1
+        except (Conflict, InvalidInput) as exc:
+            refused.append(f"{obj}: {getattr(exc, 'detail', None) or exc}")
+    modeladmin.message_user(request, f"{done} {verb}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, line, messages.WARNING)
+
+
+def _with_form(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    form_class: type[forms.Form],
+    title: str,
+) -> forms.Form | HttpResponse:
+    """The cleaned form once submitted; until then the page that asks for it."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form
+    else:
+        form = form_class()
+    return render(
+        request,
+        "admin/maintenance/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "objects": queryset,
+            "action": request.POST.get("action"),
+            "checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "title",
+        "asset",
+        "status",
+        "priority",
+        "work_type",
+        "assigned_to",
+        "due_at",
+        "total_cost",
+    )
+    list_filter = (
+        "status",
+        "priority",
+        "work_type",
+        OverdueFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "source",
+    )
+    search_fields = ("number", "title", "asset__asset_id", "asset__name")
+    list_select_related = ("asset", "assigned_to")
+    autocomplete_fields = ("asset",)
+    date_hierarchy = "created_at"
+    inlines = [StepInline, PartInline, LaborInline, OtherCostInline, CommentInline]
+    actions = ["assign", "complete", "cancel"]
+    fields = (
+        "number",
+        "title",
+        "description",
+        "asset",
+        "work_type",
+        "priority",
+        "status",
+        "assigned_to",
+        "requested_by",
+        ("scheduled_start", "scheduled_end"),
+        "due_at",
+        ("started_at", "completed_at"),
+        "estimated_hours",
+        "actual_hours",
+        ("labor_cost", "parts_cost", "other_cost", "total_cost"),
+        "source",
+        "external_ref",
+        "follow_up_of",
+        "notes",
+        "findings",
+        "recommendations",
+    )
+    readonly_fields = (
+        "number",
+        "status",
+        "assigned_to",
+        "started_at",
+        "completed_at",
+        "actual_hours",
+        "labor_cost",
+        "parts_cost",
+        "other_cost",
+        "total_cost",
+        "source",
+        "follow_up_of",
+        "notes",
+        "findings",
+        "recommendations",
+    )
+
+    def save_model(
+        self, request: HttpRequest, obj: WorkOrder, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = {
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k in services.work_orders.WORK_ORDER_FIELDS
+        }
+        if change:
+            saved = services.work_order_update(by=request.user, work_order=obj, **data)
+        else:
+            saved = services.work_order_create(by=request.user, **data)
+        obj.pk, obj.number = saved.pk, saved.number
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: WorkOrder) -> None:
+        services.work_order_delete(by=request.user, work_order=obj)
+
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("maintenance.assign_workorder")
+
+    def has_complete_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("maintenance.complete_workorder")
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("maintenance.cancel_workorder")
+
+    @admin.action(description="Assign selected work orders", permissions=["assign"])
+    def assign(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> HttpResponse | None:
+        form = _with_form(self, request, queryset, AssignForm, "Assign work orders")
+        if isinstance(form, HttpResponse):
+            return form
+        person = form.cleaned_data["assigned_to"]
+        _each(
+            self,
+            request,
+            queryset,
+            lambda wo: services.work_order_assign(
+                by=request.user, work_order=wo, assigned_to=person
+            ),
+            "assigned",
+        )
+        return None
+
+    @admin.action(description="Complete selected work orders", permissions=["complete"])
+    def complete(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda wo: services.work_order_complete(by=request.user, work_order=wo),
+            "completed",
+        )
+
+    @admin.action(description="Cancel selected work orders", permissions=["cancel"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> HttpResponse | None:
+        form = _with_form(self, request, queryset, ReasonForm, "Cancel work orders")
+        if isinstance(form, HttpResponse):
+            return form
+        reason = form.cleaned_data["reason"]
+        _each(
+            self,
+            request,
+            queryset,
+            lambda wo: services.work_order_cancel(by=request.user, work_order=wo, reason=reason),
+            "cancelled",
+        )
+        return None
+
+
+@admin.register(WorkRequest)
+class WorkRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "title",
+        "asset",
+        "priority",
+        "status",
+        "channel",
+        "requested_by",
+        "reporter_name",
+        "work_order",
+    )
+    list_filter = ("status", "priority", "channel")
+    search_fields = ("title", "description", "reporter_name", "asset__asset_id")
+    list_select_related = ("asset", "requested_by", "work_order")
+    actions = ["approve", "reject"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in WorkRequest._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("maintenance.review_workrequest")
+
+    @admin.action(description="Approve into work orders", permissions=["review"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[WorkRequest]) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda r: services.work_request_approve(by=request.user, request=r),
+            "approved",
+        )
+
+    @admin.action(description="Reject selected requests", permissions=["review"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[WorkRequest]) -> HttpResponse | None:
+        form = _with_form(self, request, queryset, ReasonForm, "Reject requests")
+        if isinstance(form, HttpResponse):
+            return form
+        reason = form.cleaned_data["reason"]
+        _each(
+            self,
+            request,
+            queryset,
+            lambda r: services.work_request_reject(by=request.user, request=r, reason=reason),
+            "rejected",
+        )
+        return None
+
+
+class TemplateStepInline(admin.TabularInline):
+    model = TemplateStep
+    extra = 0
+
+
+class TemplatePartInline(admin.TabularInline):
+    model = TemplatePart
+    extra = 0
+    autocomplete_fields = ("part",)
+
+
+@admin.register(WorkOrderTemplate)
+class WorkOrderTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "work_type", "priority", "estimated_hours", "estimated_cost", "active")
+    list_filter = ("work_type", "active")
+    search_fields = ("name",)
+    inlines = [TemplateStepInline, TemplatePartInline]
+
+
+@admin.register(MaintenanceEvent)
+class MaintenanceEventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "kind", "summary", "asset", "work_order", "actor")
+    list_filter = ("kind",)
+    search_fields = ("summary", "asset__asset_id", "work_order__number")
+    list_select_related = ("asset", "work_order", "actor")
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MaintenanceSettings)
+class MaintenanceSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "default_labor_rate", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not MaintenanceSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

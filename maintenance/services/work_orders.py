@@ -1,0 +1,643 @@
+"""The work order lifecycle: create, change, assign, and the one status machine."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from assets.choices import DOWN_STATUSES, AssetStatus
+from assets.models import Asset
+from assets.services import asset_change_status
+from core.audit import audit_record, changes_between, snapshot
+from core.events import Audience, publish
+from core.exceptions import Conflict, InvalidInput
+from core.models import User
+from core.roles import WORKER_ROLES, Role
+from maintenance.choices import (
+    FINAL_STATUSES,
+    TRANSITIONS,
+    HistoryKind,
+    Priority,
+    Source,
+    Status,
+    StepKind,
+    WorkType,
+)
+from maintenance.models import Comment, MaintenanceSettings, WorkOrder, WorkOrderPart, WorkOrderStep
+from maintenance.services.history import history_record
+from maintenance.services.numbering import next_work_order_number
+
+logger = structlog.get_logger(__name__)
+
+# Fields a client may set on create and change with an update.
+WORK_ORDER_FIELDS: tuple[str, ...] = (
+    "title",
+    "description",
+    "asset",
+    "work_type",
+    "priority",
+    "requested_by",
+    "scheduled_start",
+    "scheduled_end",
+    "due_at",
+    "estimated_hours",
+    "external_ref",
+    "stops_asset",
+)
+AUDITED_FIELDS: tuple[str, ...] = (
+    *WORK_ORDER_FIELDS,
+    "number",
+    "status",
+    "assigned_to",
+    "started_at",
+    "completed_at",
+    "actual_hours",
+    "total_cost",
+)
+# Who sees work order events on the live feed: everyone who may read work orders;
+# a requester only those of their own requests (added per event).
+WORK_ORDER_READERS = frozenset({Role.MANAGER, Role.PLANNER, Role.TECHNICIAN, Role.VIEWER})
+
+
+@dataclass(frozen=True)
+class PartUse:
+    """A stocked part taken for a work order; ``location_id`` None applies the picking rule."""
+
+    part_id: int
+    quantity: Decimal
+    location_id: int | None = None
+
+
+def _full_clean(work_order: WorkOrder) -> None:
+    try:
+        work_order.full_clean(
+            exclude=[
+                "asset",
+                "assigned_to",
+                "requested_by",
+                "template",
+                "follow_up_of",
+                "created_by",
+                "number",
+            ],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        raise InvalidInput({k: list(v) for k, v in exc.message_dict.items()}) from exc
+    if (
+        work_order.scheduled_start
+        and work_order.scheduled_end
+        and work_order.scheduled_end < work_order.scheduled_start
+    ):
+        raise InvalidInput({"scheduled_end": ["The scheduled end is before the scheduled start."]})
+
+
+def _check_external_ref(external_ref: str, exclude_pk: int | None = None) -> None:
+    if not external_ref:
+        return
+    clash = WorkOrder.objects.filter(external_ref=external_ref)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise InvalidInput(
+            {"external_ref": ["Another work order already has this external reference."]}
+        )
+
+
+def work_order_payload(work_order: WorkOrder) -> dict[str, Any]:
+    """The work order as its detail endpoint returns it (events carry exactly that)."""
+    from maintenance.api.serializers import WorkOrderSerializer
+
+    fresh = WorkOrder.objects.select_related("asset", "assigned_to", "requested_by", "request").get(
+        pk=work_order.pk
+    )
+    return dict(WorkOrderSerializer(fresh).data)
+
+
+def _audience(work_order: WorkOrder) -> Audience:
+    user_ids = {work_order.requested_by_id} if work_order.requested_by_id else set()
+    return Audience(roles=WORK_ORDER_READERS, user_ids=frozenset(user_ids))
+
+
+def _announce(event: str, work_order: WorkOrder) -> None:
+    publish(event, work_order_payload(work_order), audience=_audience(work_order))
+
+
+def _state(work_order: WorkOrder) -> dict[str, Any]:
+    return snapshot(work_order, AUDITED_FIELDS)
+
+
+def _stops_asset_by_default(work_type: str) -> bool:
+    return bool(MaintenanceSettings.current().asset_status_on_start.get(work_type))
+
+
+@transaction.atomic
+def work_order_create(
+    *,
+    by: User | None,
+    title: str,
+    source: str = Source.MANUAL,
+    steps: Iterable[dict[str, Any]] = (),
+    parts: Iterable[dict[str, Any]] = (),
+    assigned_to: User | None = None,
+    template: Any = None,
+    follow_up_of: WorkOrder | None = None,
+    created_at: datetime | None = None,
+    **fields: Any,
+) -> WorkOrder:
+    """Open a work order (with its checklist and planned parts, when given)."""
+    unknown = set(fields) - set(WORK_ORDER_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+    _check_external_ref(fields.get("external_ref", ""))
+    if "stops_asset" not in fields or fields["stops_asset"] is None:
+        fields["stops_asset"] = bool(fields.get("asset")) and _stops_asset_by_default(
+            fields.get("work_type", WorkType.CORRECTIVE)
+        )
+    work_order = WorkOrder(
+        title=title,
+        source=source,
+        template=template,
+        follow_up_of=follow_up_of,
+        created_by=by if by is not None and by.is_authenticated else None,
+        created_at=created_at or timezone.now(),
+        **fields,
+    )
+    if work_order.requested_by is None and by is not None and by.is_authenticated:
+        work_order.requested_by = by
+    _full_clean(work_order)
+    work_order.number = next_work_order_number()
+    work_order.save()
+    for order, step in enumerate(steps, start=1):
+        _create_step(work_order, order=step.pop("order", order), **step)
+    for line in parts:
+        WorkOrderPart.objects.create(work_order=work_order, **line)
+    audit_record(
+        actor=by,
+        action="work_order.create",
+        obj=work_order,
+        changes=changes_between({}, _state(work_order)),
+    )
+    history_record(
+        kind=HistoryKind.CREATED,
+        summary=f"{work_order.number} created: {work_order.title}",
+        work_order=work_order,
+        actor=by,
+        data={"source": source, "work_type": work_order.work_type, "priority": work_order.priority},
+        at=work_order.created_at,
+    )
+    if assigned_to is not None:
+        _assign(work_order, assigned_to, by=by)
+    _announce("work-order:created", work_order)
+    return work_order
+
+
+def _create_step(work_order: WorkOrder, **values: Any) -> WorkOrderStep:
+    kind = values.get("kind", StepKind.TASK)
+    if kind == StepKind.METER and values.get("meter") is None:
+        raise InvalidInput({"steps": ["A meter step names one of the asset's meters."]})
+    if values.get("meter") is not None and values["meter"].asset_id != work_order.asset_id:
+        raise InvalidInput({"steps": ["A meter step must read a meter of the work order's asset."]})
+    low, high = values.get("expected_min"), values.get("expected_max")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput({"steps": ["expected_min is above expected_max."]})
+    return WorkOrderStep.objects.create(work_order=work_order, **values)
+
+
+def _lock(work_order: WorkOrder) -> WorkOrder:
+    return (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("asset")
+        .get(pk=work_order.pk)
+    )
+
+
+def _refuse_if_closed(work_order: WorkOrder, doing: str) -> None:
+    if work_order.status in FINAL_STATUSES:
+        raise Conflict(
+            f"This work order is {work_order.status}; it can no longer be {doing}.",
+            "work_order_closed",
+        )
+
+
+@transaction.atomic
+def work_order_update(*, by: User | None, work_order: WorkOrder, **changes: Any) -> WorkOrder:
+    """Change a work order's details (not its status or assignee: those have their own steps)."""
+    work_order = _lock(work_order)
+    _refuse_if_closed(work_order, "changed")
+    unknown = set(changes) - set(WORK_ORDER_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            {
+                name: [
+                    "Use the status and assign actions for this field."
+                    if name in {"status", "assigned_to"}
+                    else "Unknown field."
+                ]
+                for name in sorted(unknown)
+            }
+        )
+    if "external_ref" in changes:
+        _check_external_ref(changes["external_ref"], exclude_pk=work_order.pk)
+    before = _state(work_order)
+    for name, value in changes.items():
+        setattr(work_order, name, value)
+    diff = changes_between(before, _state(work_order))
+    if not diff:
+        return work_order
+    _full_clean(work_order)
+    work_order.save()
+    audit_record(actor=by, action="work_order.update", obj=work_order, changes=diff)
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+@transaction.atomic
+def work_order_delete(*, by: User | None, work_order: WorkOrder) -> None:
+    """Remove a work order that never got going; anything with recorded work is kept."""
+    work_order = _lock(work_order)
+    if work_order.status not in (Status.OPEN, Status.SCHEDULED, Status.CANCELLED) or (
+        work_order.labor.exists() or work_order.parts.filter(quantity_used__gt=0).exists()
+    ):
+        raise Conflict(
+            "Work has been recorded on this work order; cancel it instead of deleting it.",
+            "work_order_has_history",
+        )
+    audit_record(
+        actor=by,
+        action="work_order.delete",
+        obj=work_order,
+        changes=changes_between(_state(work_order), {}),
+    )
+    work_order.delete()
+
+
+# --- Assignment -------------------------------------------------------------------
+
+
+def _assign(work_order: WorkOrder, assignee: User | None, *, by: User | None) -> None:
+    if assignee is not None and (not assignee.is_active or assignee.role not in WORKER_ROLES):
+        raise InvalidInput(
+            {
+                "assigned_to": [
+                    "Work can be assigned to active technicians, planners and managers only."
+                ]
+            }
+        )
+    before = work_order.assigned_to_id
+    work_order.assigned_to = assignee
+    work_order.save(update_fields=["assigned_to", "updated_at"])
+    audit_record(
+        actor=by,
+        action="work_order.assign",
+        obj=work_order,
+        changes={"assigned_to": {"before": before, "after": assignee.pk if assignee else None}},
+    )
+    who = assignee.get_full_name() or assignee.username if assignee else "nobody"
+    history_record(
+        kind=HistoryKind.ASSIGNED,
+        summary=f"{work_order.number} assigned to {who}",
+        work_order=work_order,
+        actor=by,
+        data={"assigned_to": assignee.pk if assignee else None},
+    )
+    if assignee is not None and assignee.email and assignee.pk != getattr(by, "pk", None):
+        transaction.on_commit(lambda: _mail_assignee(work_order.pk, assignee.email), robust=True)
+
+
+def _mail_assignee(work_order_id: int, email: str) -> None:
+    from assets.links import tenant_base_url
+
+    work_order = WorkOrder.objects.select_related("asset").get(pk=work_order_id)
+    asset = (
+        f"{work_order.asset.asset_id} {work_order.asset.name}" if work_order.asset else "no asset"
+    )
+    due = f"{work_order.due_at:%Y-%m-%d %H:%M} UTC" if work_order.due_at else "not set"
+    try:
+        send_mail(
+            subject=f"{work_order.number} assigned to you: {work_order.title}",
+            message=(
+                f"{work_order.number} - {work_order.title}\n"
+                f"Asset: {asset}\nPriority: {work_order.priority}\nDue: {due}\n\n"
+                f"{work_order.description}\n\n"
+                f"{tenant_base_url()}/api/v1/work-orders/{work_order.pk}/\n"
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    except Exception as exc:  # a mail server outage must not undo the assignment
+        logger.warning("assignment_mail_failed", work_order=work_order.number, error=repr(exc))
+
+
+@transaction.atomic
+def work_order_assign(
+    *, by: User | None, work_order: WorkOrder, assigned_to: User | None
+) -> WorkOrder:
+    """Give the work to someone who can do it (technician, planner, manager); they are told."""
+    work_order = _lock(work_order)
+    _refuse_if_closed(work_order, "reassigned")
+    if work_order.assigned_to_id == (assigned_to.pk if assigned_to else None):
+        return work_order
+    _assign(work_order, assigned_to, by=by)
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+# --- The status machine -----------------------------------------------------------
+
+
+def _check_move(work_order: WorkOrder, to_status: str) -> None:
+    if to_status not in Status.values:
+        raise InvalidInput({"status": [f'"{to_status}" is not a valid status.']})
+    if to_status not in TRANSITIONS[work_order.status]:
+        raise Conflict(
+            f"A work order cannot go from {work_order.status} to {to_status}.", "illegal_transition"
+        )
+
+
+def _asset_down_status(work_order: WorkOrder) -> str:
+    configured = MaintenanceSettings.current().asset_status_on_start.get(work_order.work_type)
+    return configured or AssetStatus.MAINTENANCE
+
+
+def _take_asset_down(work_order: WorkOrder, by: User | None, at: datetime) -> None:
+    asset = work_order.asset
+    if not work_order.stops_asset or asset is None or asset.status in DOWN_STATUSES:
+        return
+    asset_change_status(
+        by=by,
+        asset=asset,
+        status=_asset_down_status(work_order),
+        reason=f"{work_order.number} started",
+        at=at,
+    )
+
+
+def _bring_asset_back(work_order: WorkOrder, by: User | None, at: datetime) -> None:
+    asset = work_order.asset
+    if not work_order.stops_asset or asset is None:
+        return
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    still_down = (
+        WorkOrder.objects.filter(
+            asset=asset, stops_asset=True, status__in=(Status.IN_PROGRESS, Status.ON_HOLD)
+        )
+        .exclude(pk=work_order.pk)
+        .exists()
+    )
+    if asset.status in DOWN_STATUSES and not still_down:
+        asset_change_status(
+            by=by,
+            asset=asset,
+            status=AssetStatus.OPERATIONAL,
+            reason=f"{work_order.number} {work_order.status}",
+            at=at,
+        )
+
+
+def _record_move(
+    work_order: WorkOrder,
+    before: dict[str, Any],
+    by: User | None,
+    kind: str,
+    summary: str,
+    at: datetime,
+    **data: Any,
+) -> None:
+    audit_record(
+        actor=by,
+        action=f"work_order.{work_order.status}",
+        obj=work_order,
+        changes=changes_between(before, _state(work_order)),
+    )
+    history_record(
+        kind=kind,
+        summary=summary,
+        work_order=work_order,
+        actor=by,
+        data={"status": work_order.status, **data},
+        at=at,
+    )
+
+
+@transaction.atomic
+def work_order_start(
+    *, by: User | None, work_order: WorkOrder, at: datetime | None = None
+) -> WorkOrder:
+    """Start the work (or resume it after a hold). The first start is stamped."""
+    at = at or timezone.now()
+    work_order = _lock(work_order)
+    _check_move(work_order, Status.IN_PROGRESS)
+    before = _state(work_order)
+    resumed = work_order.status == Status.ON_HOLD
+    work_order.status = Status.IN_PROGRESS
+    work_order.started_at = work_order.started_at or at
+    work_order.hold_reason = ""
+    work_order.save()
+    _take_asset_down(work_order, by, at)
+    verb = "resumed" if resumed else "started"
+    _record_move(work_order, before, by, HistoryKind.STARTED, f"{work_order.number} {verb}", at)
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+@transaction.atomic
+def work_order_hold(
+    *, by: User | None, work_order: WorkOrder, reason: str = "", at: datetime | None = None
+) -> WorkOrder:
+    """Pause work in progress (waiting for parts, access, ...)."""
+    at = at or timezone.now()
+    work_order = _lock(work_order)
+    _check_move(work_order, Status.ON_HOLD)
+    before = _state(work_order)
+    work_order.status = Status.ON_HOLD
+    work_order.hold_reason = reason[:500]
+    work_order.save()
+    _record_move(
+        work_order,
+        before,
+        by,
+        HistoryKind.HELD,
+        f"{work_order.number} on hold" + (f": {reason}" if reason else ""),
+        at,
+    )
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+@transaction.atomic
+def work_order_schedule(
+    *, by: User | None, work_order: WorkOrder, at: datetime | None = None
+) -> WorkOrder:
+    """Mark an open work order as planned."""
+    at = at or timezone.now()
+    work_order = _lock(work_order)
+    _check_move(work_order, Status.SCHEDULED)
+    before = _state(work_order)
+    work_order.status = Status.SCHEDULED
+    work_order.save()
+    _record_move(work_order, before, by, HistoryKind.STATUS, f"{work_order.number} scheduled", at)
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+@transaction.atomic
+def work_order_cancel(
+    *, by: User | None, work_order: WorkOrder, reason: str = "", at: datetime | None = None
+) -> WorkOrder:
+    """Call the work off. Cancelled is final."""
+    at = at or timezone.now()
+    work_order = _lock(work_order)
+    _check_move(work_order, Status.CANCELLED)
+    before = _state(work_order)
+    work_order.status = Status.CANCELLED
+    work_order.cancelled_at = at
+    work_order.cancel_reason = reason[:500]
+    work_order.save()
+    _bring_asset_back(work_order, by, at)
+    _record_move(
+        work_order,
+        before,
+        by,
+        HistoryKind.CANCELLED,
+        f"{work_order.number} cancelled" + (f": {reason}" if reason else ""),
+        at,
+    )
+    _announce("work-order:updated", work_order)
+    return work_order
+
+
+@transaction.atomic
+def work_order_complete(
+    *,
+    by: User | None,
+    work_order: WorkOrder,
+    actual_hours: Decimal | None = None,
+    notes: str = "",
+    findings: str = "",
+    recommendations: str = "",
+    parts_used: Sequence[PartUse] = (),
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Finish the work.
+
+    Parts used are taken from stock in this same transaction: if any is short,
+    nothing at all changes (409 ``insufficient_stock``). ``actual_hours``, when
+    no labor was logged, is logged as labor of the assignee; when labor was
+    logged, hours beyond it are logged as one more entry (fewer is refused).
+    A failed inspection (or a number out of its range) opens a corrective
+    follow-up work order linked to this one.
+    """
+    from maintenance.services.costs import (
+        log_completion_hours,
+        use_parts,
+        work_order_recompute_costs,
+    )
+
+    at = at or timezone.now()
+    work_order = _lock(work_order)
+    _check_move(work_order, Status.COMPLETED)
+    before = _state(work_order)
+    if parts_used:
+        use_parts(work_order, parts_used, by=by, at=at)
+    if actual_hours is not None:
+        log_completion_hours(work_order, Decimal(actual_hours), by=by, at=at)
+    work_order.status = Status.COMPLETED
+    work_order.completed_at = at
+    work_order.started_at = work_order.started_at or at
+    work_order.notes = notes or work_order.notes
+    work_order.findings = findings or work_order.findings
+    work_order.recommendations = recommendations or work_order.recommendations
+    work_order.save()
+    work_order_recompute_costs(work_order)
+    _bring_asset_back(work_order, by, at)
+    _record_move(
+        work_order,
+        before,
+        by,
+        HistoryKind.COMPLETED,
+        f"{work_order.number} completed",
+        at,
+        actual_hours=str(work_order.actual_hours),
+        total_cost=str(work_order.total_cost),
+    )
+    follow_up = _follow_up_for_failures(work_order, by=by)
+    if follow_up is not None:
+        work_order.refresh_from_db()
+    _announce("work-order:completed", work_order)
+    return work_order
+
+
+def _follow_up_for_failures(work_order: WorkOrder, *, by: User | None) -> WorkOrder | None:
+    failed = list(work_order.steps.filter(failed=True).order_by("order", "id"))
+    if not failed:
+        return None
+    lines = "\n".join(
+        f"- {step.title}: {step.result or 'failed'}" + (f" ({step.notes})" if step.notes else "")
+        for step in failed
+    )
+    return work_order_create(
+        by=by,
+        title=f"Follow-up to {work_order.number}: {failed[0].title}"[:300],
+        description=f"Checks that failed on {work_order.number} ({work_order.title}):\n{lines}",
+        asset=work_order.asset,
+        work_type=WorkType.CORRECTIVE,
+        priority=Priority.HIGH
+        if work_order.priority in (Priority.HIGH, Priority.CRITICAL)
+        else Priority.MEDIUM,
+        requested_by=work_order.requested_by,
+        source=work_order.source,
+        follow_up_of=work_order,
+    )
+
+
+def work_order_transition(
+    *, by: User | None, work_order: WorkOrder, to_status: str, reason: str = ""
+) -> WorkOrder:
+    """``PUT .../status/``: the same moves, through the same steps, as the actions."""
+    if to_status not in Status.values:
+        raise InvalidInput({"status": [f'"{to_status}" is not a valid status.']})
+    if to_status == Status.OPEN:
+        _check_move(work_order, Status.OPEN)  # nothing moves back to open
+    steps = {
+        Status.SCHEDULED: lambda: work_order_schedule(by=by, work_order=work_order),
+        Status.IN_PROGRESS: lambda: work_order_start(by=by, work_order=work_order),
+        Status.ON_HOLD: lambda: work_order_hold(by=by, work_order=work_order, reason=reason),
+        Status.COMPLETED: lambda: work_order_complete(by=by, work_order=work_order),
+        Status.CANCELLED: lambda: work_order_cancel(by=by, work_order=work_order, reason=reason),
+    }
+    return steps[to_status]()
+
+
+# --- Comments ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_add(*, by: User | None, work_order: WorkOrder, body: str) -> Comment:
+    body = body.strip()
+    if not body:
+        raise InvalidInput({"body": ["Write something."]})
+    comment = Comment.objects.create(
+        work_order=work_order, author=by if by and by.is_authenticated else None, body=body
+    )
+    audit_record(
+        actor=by,
+        action="work_order.comment",
+        obj=work_order,
+        changes={"comment": {"before": None, "after": body[:200]}},
+    )
+    history_record(
+        kind=HistoryKind.COMMENT,
+        summary=f"{work_order.number}: {body[:200]}",
+        work_order=work_order,
+        actor=by,
+    )
+    return comment

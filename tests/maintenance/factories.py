@@ -1,0 +1,34 @@
+from decimal import Decimal
+
+import factory
+
+from inventory import services as inventory
+from inventory.models import Part, StockLocation
+from maintenance.models import WorkOrder
+
+
+class WorkOrderFactory(factory.django.DjangoModelFactory):
+    """A work order written straight to the table (no events, history or audit)."""
+
+    class Meta:
+        model = WorkOrder
+
+    number = factory.Sequence(lambda n: f"WO-T{n:05d}")
+    title = factory.Sequence(lambda n: f"Fix thing {n}")
+
+
+def stocked_part(part_number: str, quantity: int, unit_cost: str = "10.00", **fields) -> Part:
+    """A part with ``quantity`` received into stock at ``unit_cost``, through the inventory services."""
+    store = StockLocation.objects.filter(code="MAIN").first() or inventory.stock_location_create(
+        by=None, code="MAIN", name="Main storeroom"
+    )
+    fields.setdefault("location", store)
+    part = inventory.part_create(
+        by=None, part_number=part_number, name=f"Part {part_number}", **fields
+    )
+    if quantity:
+        inventory.part_restock(
+            by=None, part=part, quantity=Decimal(quantity), unit_cost=Decimal(unit_cost)
+        )
+    part.refresh_from_db()
+    return part
