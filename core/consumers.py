@@ -76,15 +76,22 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def tenant_event(self, message: dict[str, Any]) -> None:
+        await self._forward([message])
+
+    async def tenant_events(self, message: dict[str, Any]) -> None:
+        await self._forward(message["events"])
+
+    async def _forward(self, events: list[dict[str, Any]]) -> None:
         if time.time() >= self.expires_at:
             # The socket outlives no token: the client reconnects with a fresh one.
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        audience = Audience.from_message(message.get("audience"))
+        for event in events:
+            if self._admits(Audience.from_message(event.get("audience"))):
+                await self.send_json({"type": event["event"], "data": event["data"]})
+
+    def _admits(self, audience: Audience | None) -> bool:
         if audience is None:
             # Unaddressed events are the team's; a requester sees only their own requests'.
-            if self.role == Role.REQUESTER:
-                return
-        elif not audience.admits(user_id=self.user_id, role=self.role):
-            return
-        await self.send_json({"type": message["event"], "data": message["data"]})
+            return self.role != Role.REQUESTER
+        return audience.admits(user_id=self.user_id, role=self.role)

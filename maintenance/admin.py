@@ -1,5 +1,6 @@
 """Work orders and requests in the tenant admin; every change goes through the services."""
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -18,9 +19,11 @@ from maintenance.choices import ACTIVE_STATUSES
 from maintenance.models import (
     Comment,
     LaborEntry,
+    MaintenanceCalendar,
     MaintenanceEvent,
     MaintenanceSettings,
     OtherCost,
+    PMSchedule,
     TemplatePart,
     TemplateStep,
     WorkOrder,
@@ -380,3 +383,100 @@ class MaintenanceSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(MaintenanceCalendar)
+class MaintenanceCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "days", "working_hours", "holiday_count")
+    search_fields = ("name",)
+
+    @admin.display(description="Working days")
+    def days(self, obj: MaintenanceCalendar) -> str:
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        return ", ".join(names[d] for d in sorted(obj.working_days))
+
+    @admin.display(description="Holidays")
+    def holiday_count(self, obj: MaintenanceCalendar) -> int:
+        return len(obj.holidays)
+
+    def save_model(
+        self, request: HttpRequest, obj: MaintenanceCalendar, form: Any, change: bool
+    ) -> None:
+        from maintenance.scheduling import WorkingCalendar
+
+        WorkingCalendar.from_config(
+            timezone=obj.timezone,
+            working_days=obj.working_days,
+            working_hours=obj.working_hours,
+            holidays=[d.isoformat() for d in obj.holidays],
+        )
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(PMSchedule)
+class PMScheduleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "trigger_type",
+        "frequency",
+        "schedule_mode",
+        "next_due_at",
+        "last_generated_at",
+        "active",
+    )
+    list_filter = ("trigger_type", "active", "schedule_mode", "maintenance_type")
+    search_fields = ("name", "description")
+    autocomplete_fields = ("assets",)
+    readonly_fields = ("next_due_at", "last_generated_at", "forecast")
+    actions = ["generate_now"]
+
+    def has_generate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("maintenance.generate_pmschedule")
+
+    @admin.display(description="Next 90 days")
+    def forecast(self, obj: PMSchedule) -> str:
+        from django.utils.html import format_html_join
+
+        from maintenance.pm_selectors import schedule_forecast
+
+        if obj.pk is None:
+            return "-"
+        items = schedule_forecast(obj, until=timezone.now() + timedelta(days=90), limit=50)
+        if not items:
+            return "Nothing foreseeable."
+        return format_html_join(
+            "",
+            "<div>{} &middot; {}</div>",
+            ((f"{i.due:%Y-%m-%d %H:%M} UTC", i.asset_id) for i in items),
+        )
+
+    def save_model(self, request: HttpRequest, obj: PMSchedule, form: Any, change: bool) -> None:
+        from maintenance.services import pm
+
+        fields = {k: v for k, v in form.cleaned_data.items() if k in pm.SCHEDULE_FIELDS}
+        assets = list(form.cleaned_data.get("assets", []))
+        if change:
+            saved = pm.schedule_update(by=request.user, schedule=obj, assets=assets, **fields)
+        else:
+            saved = pm.schedule_create(by=request.user, assets=assets, **fields)
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The schedule's assets were set by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: PMSchedule) -> None:
+        from maintenance.services import pm
+
+        pm.schedule_delete(by=request.user, schedule=obj)
+
+    @admin.action(description="Generate due work orders now", permissions=["generate"])
+    def generate_now(self, request: HttpRequest, queryset: QuerySet[PMSchedule]) -> None:
+        from maintenance.services import pm
+
+        created = sum(
+            len(pm.pm_generate(by=request.user, schedule=schedule).created) for schedule in queryset
+        )
+        self.message_user(request, f"{created} work orders created.", messages.SUCCESS)

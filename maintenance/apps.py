@@ -31,8 +31,13 @@ class MaintenanceConfig(AppConfig):
             receivers.record_reading, dispatch_uid="maintenance.reading"
         )
         signals.alert_raised.connect(receivers.record_alert, dispatch_uid="maintenance.alert")
+        signals.performance_recorded.connect(
+            receivers.check_performance, dispatch_uid="maintenance.performance"
+        )
 
     def seed_demo(self, stdout: Any) -> None:
         from maintenance.demo import seed_demo_work
+        from maintenance.pm_demo import seed_demo_programme
 
         seed_demo_work(stdout=stdout)
+        seed_demo_programme(stdout=stdout)

@@ -121,3 +121,31 @@ class HistoryKind(models.TextChoices):
     READING = "asset.reading", "Meter reading"
     ALERT = "asset.alert", "Alert raised"
     REQUEST = "request.created", "Problem reported"
+
+
+class TriggerType(models.TextChoices):
+    TIME_BASED = "time_based", "Time based"
+    USAGE_BASED = "usage_based", "Usage based (meter)"
+    CONDITION_BASED = "condition_based", "Condition based"
+    EVENT_BASED = "event_based", "Event based"
+    MANUAL = "manual", "Manual"
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    SEMI_ANNUAL = "semi_annual", "Semi-annual"
+    ANNUAL = "annual", "Annual"
+    CUSTOM = "custom", "Every N days"
+
+
+class ScheduleMode(models.TextChoices):
+    FIXED = "fixed", "Fixed (keeps its calendar)"
+    FLOATING = "floating", "Floating (from the last completion)"
+
+
+class TriggerEvent(models.TextChoices):
+    ASSET_ALERT = "asset_alert", "An alert on the asset"
+    WORK_ORDER_COMPLETED = "work_order_completed", "A work order completed on the asset"

@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from assets.models import Alert, MeterReading
+from assets.models import Alert, MeterReading, PerformanceRecord
 from maintenance.choices import HistoryKind
 from maintenance.services.history import history_record
 
 
 def record_reading(sender: Any, reading: MeterReading, **kwargs: Any) -> None:
+    from maintenance.services.pm_triggers import on_meter_reading
+
     meter = reading.meter
     history_record(
         kind=HistoryKind.READING,
@@ -22,9 +24,12 @@ def record_reading(sender: Any, reading: MeterReading, **kwargs: Any) -> None:
         },
         at=reading.reading_at,
     )
+    on_meter_reading(reading)
 
 
 def record_alert(sender: Any, alert: Alert, escalated: bool, **kwargs: Any) -> None:
+    from maintenance.services.pm_triggers import on_alert
+
     history_record(
         kind=HistoryKind.ALERT,
         summary=("Alert escalated: " if escalated else "Alert: ") + alert.message,
@@ -32,3 +37,10 @@ def record_alert(sender: Any, alert: Alert, escalated: bool, **kwargs: Any) -> N
         data={"alert": alert.pk, "severity": alert.severity, "metric": alert.metric},
         at=alert.last_seen_at if escalated else alert.raised_at,
     )
+    on_alert(alert, escalated)
+
+
+def check_performance(sender: Any, record: PerformanceRecord, **kwargs: Any) -> None:
+    from maintenance.services.pm_triggers import on_performance
+
+    on_performance(record)

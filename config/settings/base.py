@@ -236,6 +236,9 @@ SPECTACULAR_SETTINGS = {
         "PartUnitEnum": "inventory.choices.Unit",
         "AdjustmentReasonEnum": "inventory.choices.AdjustmentReason",
         "WorkOrderStatusEnum": "maintenance.choices.Status",
+        "WorkTypeEnum": "maintenance.choices.WorkType",
+        "TriggerTypeEnum": "maintenance.choices.TriggerType",
+        "FrequencyEnum": "maintenance.choices.Frequency",
         "WorkOrderSourceEnum": "maintenance.choices.Source",
         "WorkRequestStatusEnum": "maintenance.choices.RequestStatus",
         "StepKindEnum": "maintenance.choices.StepKind",
@@ -280,6 +283,11 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # name -> (task run per tenant, seconds between runs, spread in seconds)
 TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
     "flush-expired-tokens": ("core.tasks.flush_expired_tokens", 24 * 3600, 600),
+    "generate-preventive-maintenance": (
+        "maintenance.tasks.generate_preventive_maintenance",
+        env_int("PM_GENERATION_EVERY_SECONDS", 15 * 60),
+        120,
+    ),
 }
 
 # --- Email -------------------------------------------------------------------

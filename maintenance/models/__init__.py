@@ -2,6 +2,12 @@
 
 from maintenance.models.history import MaintenanceEvent
 from maintenance.models.requests import WorkRequest
+from maintenance.models.schedules import (
+    MaintenanceCalendar,
+    PMSchedule,
+    PMScheduleAsset,
+    calendar_engine,
+)
 from maintenance.models.settings import MaintenanceSettings
 from maintenance.models.templates import TemplatePart, TemplateStep, WorkOrderTemplate
 from maintenance.models.work_orders import (
@@ -18,9 +24,12 @@ __all__ = [
     "Attachment",
     "Comment",
     "LaborEntry",
+    "MaintenanceCalendar",
     "MaintenanceEvent",
     "MaintenanceSettings",
     "OtherCost",
+    "PMSchedule",
+    "PMScheduleAsset",
     "TemplatePart",
     "TemplateStep",
     "WorkOrder",
@@ -28,4 +37,5 @@ __all__ = [
     "WorkOrderStep",
     "WorkOrderTemplate",
     "WorkRequest",
+    "calendar_engine",
 ]

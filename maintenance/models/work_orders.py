@@ -81,6 +81,15 @@ class WorkOrder(models.Model):
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
+    schedule = models.ForeignKey(
+        "maintenance.PMSchedule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="work_orders",
+    )
+    # The schedule's occurrence this work order is (its identity: one per schedule and asset).
+    pm_nominal = models.DateTimeField(null=True, blank=True)
     # Whether starting this work takes its asset out of service (from the tenant's settings).
     stops_asset = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
@@ -112,6 +121,11 @@ class WorkOrder(models.Model):
                 fields=["external_ref"],
                 condition=~Q(external_ref=""),
                 name="maintenance_workorder_unique_external_ref",
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "asset", "pm_nominal"],
+                condition=Q(schedule__isnull=False),
+                name="maintenance_workorder_once_per_occurrence",
             ),
             models.CheckConstraint(
                 condition=Q(scheduled_end__isnull=True)

@@ -19,6 +19,7 @@ the gap (03:00 CEST), and a time repeated by a fall-back change (02:30 on
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -331,19 +332,9 @@ class WorkingCalendar:
     def _local_date(self, moment: datetime) -> date:
         return moment.astimezone(self._tz).date()
 
-    def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+    def _day_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working stretches starting on ``day``, as UTC instants; empty ones dropped."""
-        if not self.is_working_day(day):
-            return []
-        midnight = datetime.combine(day, time())
-        result = []
-        for start, end in self._offsets:
-            begins = wall_to_utc(midnight + start, self._tz)
-            ends = wall_to_utc(midnight + end, self._tz)
-            # A stretch wholly inside a spring-forward gap has no instants at all.
-            if begins < ends:
-                result.append((begins, ends))
-        return result
+        return _day_intervals_cached(self, day)
 
     def _intervals_between_days(
         self, first: date, last: date
@@ -485,3 +476,22 @@ TWENTY_FOUR_SEVEN = WorkingCalendar(
     working_hours=(WorkingInterval(time(0), time(0)),),
 )
 """Round the clock, every day, no holidays: due dates never move, SLA clocks run always."""
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_intervals_cached(
+    calendar: WorkingCalendar, day: date
+) -> tuple[tuple[datetime, datetime], ...]:
+    # PM generation asks the same few calendars about the same few days for thousands
+    # of schedules; the DST-correct conversion is the expensive part, so do it once.
+    if not calendar.is_working_day(day):
+        return ()
+    midnight = datetime.combine(day, time())
+    result = []
+    for start, end in calendar._offsets:
+        begins = wall_to_utc(midnight + start, calendar._tz)
+        ends = wall_to_utc(midnight + end, calendar._tz)
+        # A stretch wholly inside a spring-forward gap has no instants at all.
+        if begins < ends:
+            result.append((begins, ends))
+    return tuple(result)

@@ -503,6 +503,9 @@ def work_order_cancel(
     work_order.cancel_reason = reason[:500]
     work_order.save()
     _bring_asset_back(work_order, by, at)
+    from maintenance.services.pm import pm_occurrence_closed
+
+    pm_occurrence_closed(work_order)
     _record_move(
         work_order,
         before,
@@ -572,6 +575,11 @@ def work_order_complete(
     follow_up = _follow_up_for_failures(work_order, by=by)
     if follow_up is not None:
         work_order.refresh_from_db()
+    from maintenance.services.pm import pm_occurrence_closed
+    from maintenance.services.pm_triggers import on_work_order_completed
+
+    pm_occurrence_closed(work_order)
+    on_work_order_completed(work_order)
     _announce("work-order:completed", work_order)
     return work_order
 

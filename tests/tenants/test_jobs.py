@@ -34,10 +34,11 @@ def seed_tokens(tenant) -> None:
 def test_beat_has_one_entry_per_job_and_each_fans_out():
     schedule = app.conf.beat_schedule
 
-    assert set(schedule) == {"flush-expired-tokens"}
+    assert set(schedule) == {"flush-expired-tokens", "generate-preventive-maintenance"}
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
-        assert entry["args"][0] == "core.tasks.flush_expired_tokens"
+    assert schedule["flush-expired-tokens"]["args"][0] == "core.tasks.flush_expired_tokens"
+    assert schedule["generate-preventive-maintenance"]["args"][0] == "maintenance.tasks.generate_preventive_maintenance"
 
 
 @pytest.mark.live

@@ -1,0 +1,177 @@
+"""Reads of preventive maintenance: forecasts and statistics."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from assets.models import MeterReading
+from maintenance.choices import ACTIVE_STATUSES, PLANNED_WORK_TYPES, Status, TriggerType
+from maintenance.models import PMSchedule, PMScheduleAsset, WorkOrder, calendar_engine
+from maintenance.scheduling import forecast
+from maintenance.services.pm import _previous, _start_before, recurrence_of
+
+# PM compliance: done within this share of the interval after the due date counts as on time.
+ON_TIME_SHARE = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    asset_id: str
+    nominal: datetime
+    due: datetime
+    estimated: bool = False
+
+
+def schedule_forecast(schedule: PMSchedule, *, until: datetime, limit: int = 500) -> list[Forecast]:
+    """Upcoming occurrences up to ``until``, per asset, soonest first; nothing is created.
+
+    Time-based plans follow their calendar. Usage-based plans are estimated from
+    each asset's meter over the last 30 days. Other triggers cannot be foreseen.
+    """
+    states = list(
+        PMScheduleAsset.objects.filter(schedule=schedule)
+        .select_related("asset")
+        .exclude(asset__status__in=("retired", "decommissioned"))
+    )
+    if schedule.trigger_type == TriggerType.TIME_BASED:
+        return _calendar_forecast(schedule, states, until=until, limit=limit)
+    if schedule.trigger_type == TriggerType.USAGE_BASED:
+        return _usage_forecast(schedule, states, until=until, limit=limit)
+    return []
+
+
+def _calendar_forecast(
+    schedule: PMSchedule, states: list[PMScheduleAsset], *, until: datetime, limit: int
+) -> list[Forecast]:
+    rec, cal = recurrence_of(schedule), calendar_engine(schedule.calendar)
+    previous = _previous([(s.schedule_id, s.asset_id, s.last_nominal) for s in states])
+    upcoming = []
+    for state in states:
+        status, finished = previous.get((state.schedule_id, state.asset_id), (None, None))
+        for occurrence in forecast(
+            rec,
+            schedule.schedule_mode,
+            last_due=state.last_nominal or _start_before(rec, state.created_at),
+            last_completed=None if status in ACTIVE_STATUSES else finished,
+            calendar=cal,
+            until=until,
+            limit=limit,
+        ):
+            upcoming.append(Forecast(state.asset.asset_id, occurrence.nominal, occurrence.due))
+    return sorted(upcoming, key=lambda f: (f.due, f.asset_id))[:limit]
+
+
+def _usage_forecast(
+    schedule: PMSchedule, states: list[PMScheduleAsset], *, until: datetime, limit: int
+) -> list[Forecast]:
+    now = timezone.now()
+    every = schedule.trigger_value or Decimal(0)
+    cal = calendar_engine(schedule.calendar)
+    upcoming = []
+    for state in states:
+        used = MeterReading.objects.filter(
+            meter__asset=state.asset,
+            meter__name__iexact=schedule.meter_name,
+            reading_at__gte=now - timedelta(days=30),
+        ).aggregate(total=Sum("delta"))["total"] or Decimal(0)
+        per_day = used / 30
+        if per_day <= 0 or every <= 0:
+            continue
+        remaining = every - state.usage_accumulated
+        moment = now + timedelta(days=float(max(remaining, Decimal(0)) / per_day))
+        while moment <= until and len(upcoming) < limit:
+            upcoming.append(
+                Forecast(
+                    state.asset.asset_id, moment, cal.next_working_slot(moment), estimated=True
+                )
+            )
+            moment += timedelta(days=float(every / per_day))
+    return sorted(upcoming, key=lambda f: (f.due, f.asset_id))[:limit]
+
+
+def _interval(work_order: WorkOrder, schedules: dict[int, PMSchedule]) -> timedelta | None:
+    schedule = schedules.get(work_order.schedule_id)
+    if (
+        schedule is None
+        or schedule.trigger_type != TriggerType.TIME_BASED
+        or work_order.pm_nominal is None
+    ):
+        return None
+    following = recurrence_of(schedule).next_after(work_order.pm_nominal)
+    return following - work_order.pm_nominal if following else None
+
+
+def pm_statistics(*, start: datetime, end: datetime) -> dict[str, Any]:
+    """Schedules by trigger; PM work due, overdue, generated, completed and on time in
+    [start, end); PM compliance and planned maintenance percentages."""
+    now = timezone.now()
+    by_trigger = {kind: 0 for kind in TriggerType.values}
+    by_trigger.update(
+        dict(
+            PMSchedule.objects.filter(active=True)
+            .values_list("trigger_type")
+            .annotate(n=Count("id"))
+        )
+    )
+    pm = WorkOrder.objects.filter(schedule__isnull=False)
+    due_in_period = list(
+        pm.filter(due_at__gte=start, due_at__lt=min(end, now)).only(
+            "id", "schedule_id", "pm_nominal", "due_at", "completed_at", "status"
+        )
+    )
+    schedules = {
+        s.pk: s
+        for s in PMSchedule.objects.filter(
+            pk__in={w.schedule_id for w in due_in_period}
+        ).select_related("calendar")
+    }
+    on_time = 0
+    measured = 0
+    for work_order in due_in_period:
+        interval = _interval(work_order, schedules)
+        if interval is None:
+            continue
+        measured += 1
+        allowed = work_order.due_at + interval * float(ON_TIME_SHARE)
+        if work_order.status == Status.COMPLETED and work_order.completed_at <= allowed:
+            on_time += 1
+    completed = WorkOrder.objects.filter(
+        status=Status.COMPLETED, completed_at__gte=start, completed_at__lt=end
+    )
+    hours = completed.aggregate(
+        planned=Sum("actual_hours", filter=Q(work_type__in=PLANNED_WORK_TYPES)),
+        total=Sum("actual_hours"),
+    )
+    counts = completed.aggregate(
+        planned=Count("id", filter=Q(work_type__in=PLANNED_WORK_TYPES)), total=Count("id")
+    )
+    if hours["total"]:
+        planned_share = Decimal(100) * (hours["planned"] or 0) / hours["total"]
+    elif counts["total"]:
+        planned_share = Decimal(100) * Decimal(counts["planned"]) / counts["total"]
+    else:
+        planned_share = None
+
+    def percent(value: Decimal | None) -> Decimal | None:
+        return None if value is None else Decimal(value).quantize(Decimal("0.1"))
+
+    return {
+        "start_date": start,
+        "end_date": end,
+        "schedules": {"active": sum(by_trigger.values()), "by_trigger": by_trigger},
+        "due": len(due_in_period),
+        "overdue": pm.filter(status__in=ACTIVE_STATUSES, due_at__lt=now).count(),
+        "generated": pm.filter(created_at__gte=start, created_at__lt=end).count(),
+        "completed": pm.filter(
+            status=Status.COMPLETED, completed_at__gte=start, completed_at__lt=end
+        ).count(),
+        "completed_on_time": on_time,
+        "pm_compliance_percentage": percent(Decimal(100) * on_time / measured)
+        if measured
+        else None,
+        "planned_maintenance_percentage": percent(planned_share),
+    }
