@@ -20,7 +20,7 @@ from assets.models import (
     Meter,
     Threshold,
 )
-from core.exceptions import Conflict, InvalidInput
+from core.admin_tools import ServiceAdmin, apply_each
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -92,8 +92,13 @@ def _status_action(status: str, label: str) -> Any:
 
 
 @admin.register(Asset)
-class AssetAdmin(ImportExportMixin, admin.ModelAdmin):
+class AssetAdmin(ImportExportMixin, ServiceAdmin):
     resource_classes = [AssetResource]
+    service_fields = services.ASSET_FIELDS
+    service_object = "asset"
+    service_create = staticmethod(services.asset_create)
+    service_update = staticmethod(services.asset_update)
+    service_delete = staticmethod(services.asset_delete)
     list_display = (
         "asset_id",
         "name",
@@ -156,55 +161,20 @@ class AssetAdmin(ImportExportMixin, admin.ModelAdmin):
             *[value for child in children for value in (child.pk, child.asset_id, child.name)],
         )
 
-    def save_model(self, request: HttpRequest, obj: Asset, form: Any, change: bool) -> None:
-        data = {
-            name: form.cleaned_data[name]
-            for name in services.ASSET_FIELDS
-            if name in form.cleaned_data
-        }
-        try:
-            if change:
-                saved = services.asset_update(by=request.user, asset=obj, **data)
-            else:
-                saved = services.asset_create(by=request.user, **data)
-        except (InvalidInput, Conflict) as exc:
-            messages.error(request, str(getattr(exc, "errors", exc)))
-            raise
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-    def delete_model(self, request: HttpRequest, obj: Asset) -> None:
-        services.asset_delete(by=request.user, asset=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
-        for asset in queryset:
-            try:
-                services.asset_delete(by=request.user, asset=asset)
-            except Conflict as exc:
-                self.message_user(request, f"{asset.asset_id}: {exc.detail}", messages.ERROR)
-
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ServiceAdmin):
     list_display = ("path", "kind", "zone", "department", "latitude", "longitude")
     list_filter = ("kind",)
     search_fields = ("name", "path", "zone", "department")
     autocomplete_fields = ("parent",)
     readonly_fields = ("path",)
 
-    def save_model(self, request: HttpRequest, obj: Location, form: Any, change: bool) -> None:
-        fields = ("name", "kind", "parent", "latitude", "longitude", "zone", "department")
-        data = {name: form.cleaned_data[name] for name in fields if name in form.cleaned_data}
-        saved = (
-            services.location_update(by=request.user, location=obj, **data)
-            if change
-            else services.location_create(by=request.user, **data)
-        )
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-    def delete_model(self, request: HttpRequest, obj: Location) -> None:
-        services.location_delete(by=request.user, location=obj)
+    service_fields = ("name", "kind", "parent", "latitude", "longitude", "zone", "department")
+    service_object = "location"
+    service_create = staticmethod(services.location_create)
+    service_update = staticmethod(services.location_update)
+    service_delete = staticmethod(services.location_delete)
 
 
 @admin.register(Alert)
@@ -236,48 +206,34 @@ class AlertAdmin(admin.ModelAdmin):
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("assets.resolve_alert")
 
-    def _apply(
-        self, request: HttpRequest, queryset: QuerySet[Alert], service: Any, verb: str
-    ) -> None:
-        done, refused = 0, []
-        for alert in queryset:
-            try:
-                service(by=request.user, alert=alert)
-                done += 1
-            except Conflict as exc:
-                refused.append(f"#{alert.pk}: {exc.detail}")
-        self.message_user(request, f"{done} alerts {verb}.", messages.SUCCESS)
-        if refused:
-            self.message_user(request, " ".join(refused), messages.WARNING)
-
-    @admin.action(description="Acknowledge selected alerts", permissions=["acknowledge"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        self._apply(request, queryset, services.alert_acknowledge, "acknowledged")
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda a: services.alert_acknowledge(by=request.user, alert=a),
+            "Acknowledged",
+        )
 
     @admin.action(description="Resolve selected alerts", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        self._apply(request, queryset, services.alert_resolve, "resolved")
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda a: services.alert_resolve(by=request.user, alert=a),
+            "Resolved",
+        )
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(admin.ModelAdmin):
+class ThresholdAdmin(ServiceAdmin):
     list_display = ("metric", "operator", "value", "severity", "asset", "asset_type", "active")
     list_filter = ("metric", "severity", "asset_type", "active")
     autocomplete_fields = ("asset",)
 
-    def save_model(self, request: HttpRequest, obj: Threshold, form: Any, change: bool) -> None:
-        data = {
-            name: form.cleaned_data[name]
-            for name in services.THRESHOLD_FIELDS
-            if name in form.cleaned_data
-        }
-        saved = (
-            services.threshold_update(by=request.user, threshold=obj, **data)
-            if change
-            else services.threshold_create(by=request.user, **data)
-        )
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-    def delete_model(self, request: HttpRequest, obj: Threshold) -> None:
-        services.threshold_delete(by=request.user, threshold=obj)
+    service_fields = services.THRESHOLD_FIELDS
+    service_object = "threshold"
+    service_create = staticmethod(services.threshold_create)
+    service_update = staticmethod(services.threshold_update)
+    service_delete = staticmethod(services.threshold_delete)

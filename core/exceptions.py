@@ -22,3 +22,21 @@ class InvalidInput(DomainError):
             errors = {"non_field_errors": [errors]}
         super().__init__(str(errors))
         self.errors = errors
+
+
+def describe(exc: Exception) -> str:
+    """One line a person can act on, for any refusal (or validation error) of a service."""
+    from django.core.exceptions import ValidationError
+    from django.db import DatabaseError
+
+    if isinstance(exc, InvalidInput):
+        return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        return " ".join(exc.messages)
+    if isinstance(exc, Conflict):
+        return exc.detail
+    if isinstance(exc, DatabaseError):
+        return f"database refused the row: {str(exc).splitlines()[0]}"
+    return str(exc)

@@ -22,7 +22,7 @@ from django.db import DatabaseError, models, transaction
 from import_export.resources import ModelResource
 from import_export.results import Result, RowResult
 
-from core.exceptions import Conflict, InvalidInput
+from core.exceptions import Conflict, InvalidInput, describe
 from core.models import User
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -128,20 +128,6 @@ def read_rows(path: Path) -> list[Row]:
     return rows_from_dataset(dataset)
 
 
-def reason_of(exc: Exception) -> str:
-    if isinstance(exc, InvalidInput):
-        return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return " ".join(exc.messages)
-    if isinstance(exc, Conflict):
-        return exc.detail
-    if isinstance(exc, DatabaseError):
-        return f"database refused the row: {str(exc).splitlines()[0]}"
-    return str(exc)
-
-
 class Importer(ABC):
     """One kind of record to import. Subclasses say how to key, order and write a row."""
 
@@ -179,7 +165,7 @@ class Importer(ABC):
                         outcome, instance = self.import_row(row.data)
                 except (RowRejected, InvalidInput, ValidationError, Conflict, DatabaseError) as exc:
                     report.rejected.append(
-                        RejectedRow(number=row.number, reason=reason_of(exc), key=key)
+                        RejectedRow(number=row.number, reason=describe(exc), key=key)
                     )
                 else:
                     report.count(outcome)

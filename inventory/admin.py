@@ -1,6 +1,5 @@
 """Inventory in the tenant admin. Every change and action goes through inventory.services."""
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -8,11 +7,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from import_export.admin import ImportExportMixin
 
 from core.admin import ReadOnlyAdmin
-from core.exceptions import Conflict, InvalidInput
+from core.admin_tools import ServiceAdmin, apply_each, form_action
+from core.exceptions import Conflict, InvalidInput, describe
 from inventory import services
 from inventory.choices import AdjustmentReason, PurchaseOrderStatus
 from inventory.importers import PartResource
@@ -25,32 +24,6 @@ from inventory.models import (
     StockMovement,
     Vendor,
 )
-
-
-def _error_text(exc: Conflict | InvalidInput) -> str:
-    if isinstance(exc, Conflict):
-        return exc.detail
-    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.errors.items())
-
-
-def _apply_each(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    apply: Callable[[Any], Any],
-    done: str,
-) -> None:
-    """Run a service on each selected object; report successes and each refusal."""
-    succeeded = 0
-    for obj in queryset:
-        try:
-            apply(obj)
-        except (Conflict, InvalidInput) as exc:
-            modeladmin.message_user(request, f"{obj}: {_error_text(exc)}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
 
 
 class RestockForm(forms.Form):
@@ -96,34 +69,6 @@ class AdjustForm(forms.Form):
         return data
 
 
-def _form_action(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    form_class: type[forms.Form],
-    title: str,
-    apply: Callable[[Any, dict[str, Any]], Any],
-    done: str,
-) -> TemplateResponse | None:
-    """An action that asks for its parameters on an intermediate page, then applies them."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        data = form.cleaned_data
-        _apply_each(modeladmin, request, queryset, lambda obj: apply(obj, data), done)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "queryset": queryset,
-        "action": request.POST.get("action"),
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/inventory/stock_action.html", context)
-
-
 class StockLevelInline(admin.TabularInline):
     """Stock by location: shown, never edited (it changes only through movements)."""
 
@@ -142,9 +87,14 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(ImportExportMixin, admin.ModelAdmin):
+class PartAdmin(ImportExportMixin, ServiceAdmin):
     # Imports run through PartImporter, the same rules as ``import_parts``.
     resource_classes = [PartResource]
+    service_fields = services.PART_FIELDS
+    service_object = "part"
+    service_create = staticmethod(services.part_create)
+    service_update = staticmethod(services.part_update)
+    service_delete = staticmethod(services.part_delete)
     list_display = (
         "part_number",
         "name",
@@ -185,37 +135,9 @@ class PartAdmin(ImportExportMixin, admin.ModelAdmin):
     def low_stock(self, obj: Part) -> bool:
         return obj.is_low_stock
 
-    def save_model(self, request: HttpRequest, obj: Part, form: forms.ModelForm, change: bool):
-        data = {
-            name: form.cleaned_data[name]
-            for name in services.PART_FIELDS
-            if name in form.cleaned_data
-        }
-        try:
-            if change:
-                changed = {name: data[name] for name in form.changed_data if name in data}
-                saved = services.part_update(part=obj, by=request.user, **changed)
-            else:
-                saved = services.part_create(by=request.user, **data)
-        except (Conflict, InvalidInput) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-            return
-        obj.pk = saved.pk
-        obj._state.adding = False
-
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # The only inline is read-only stock, which changes through movements alone.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def delete_model(self, request: HttpRequest, obj: Part) -> None:
-        try:
-            services.part_delete(part=obj, by=request.user)
-        except Conflict as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Part]) -> None:
-        for part in queryset:
-            self.delete_model(request, part)
 
     def has_restock_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("inventory.restock_part")
@@ -228,7 +150,7 @@ class PartAdmin(ImportExportMixin, admin.ModelAdmin):
 
     @admin.action(description="Restock selected parts", permissions=["restock"])
     def restock(self, request: HttpRequest, queryset: QuerySet[Part]):
-        return _form_action(
+        return form_action(
             self,
             request,
             queryset,
@@ -247,7 +169,7 @@ class PartAdmin(ImportExportMixin, admin.ModelAdmin):
 
     @admin.action(description="Adjust stock of selected parts", permissions=["adjust"])
     def adjust(self, request: HttpRequest, queryset: QuerySet[Part]):
-        return _form_action(
+        return form_action(
             self,
             request,
             queryset,
@@ -284,67 +206,29 @@ class PartAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(StockLocation)
-class StockLocationAdmin(admin.ModelAdmin):
+class StockLocationAdmin(ServiceAdmin):
     list_display = ("code", "name", "kind", "parent")
     list_filter = ("kind",)
     search_fields = ("code", "name")
     readonly_fields = ("created_at", "updated_at")
-
-    def save_model(self, request, obj, form, change):
-        data = {n: form.cleaned_data[n] for n in services.LOCATION_FIELDS if n in form.cleaned_data}
-        try:
-            if change:
-                changed = {name: data[name] for name in form.changed_data if name in data}
-                saved = services.stock_location_update(location=obj, by=request.user, **changed)
-            else:
-                saved = services.stock_location_create(by=request.user, **data)
-        except (Conflict, InvalidInput) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-            return
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-    def delete_model(self, request, obj):
-        try:
-            services.stock_location_delete(location=obj, by=request.user)
-        except Conflict as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for location in queryset:
-            self.delete_model(request, location)
+    service_fields = services.LOCATION_FIELDS
+    service_object = "location"
+    service_create = staticmethod(services.stock_location_create)
+    service_update = staticmethod(services.stock_location_update)
+    service_delete = staticmethod(services.stock_location_delete)
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ServiceAdmin):
     list_display = ("name", "contact_name", "email", "phone", "lead_time_days", "active")
     list_filter = ("active",)
     search_fields = ("name", "contact_name", "email")
     readonly_fields = ("created_at", "updated_at")
-
-    def save_model(self, request, obj, form, change):
-        data = {n: form.cleaned_data[n] for n in services.VENDOR_FIELDS if n in form.cleaned_data}
-        try:
-            if change:
-                changed = {name: data[name] for name in form.changed_data if name in data}
-                saved = services.vendor_update(vendor=obj, by=request.user, **changed)
-            else:
-                saved = services.vendor_create(by=request.user, **data)
-        except (Conflict, InvalidInput) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-            return
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-    def delete_model(self, request, obj):
-        try:
-            services.vendor_delete(vendor=obj, by=request.user)
-        except Conflict as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for vendor in queryset:
-            self.delete_model(request, vendor)
+    service_fields = services.VENDOR_FIELDS
+    service_object = "vendor"
+    service_create = staticmethod(services.vendor_create)
+    service_update = staticmethod(services.vendor_update)
+    service_delete = staticmethod(services.vendor_delete)
 
 
 @admin.register(StockMovement)
@@ -390,7 +274,7 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(ServiceAdmin):
     list_display = ("number", "vendor", "status", "expected_at", "created_at", "received_at")
     list_filter = ("status", "vendor")
     search_fields = ("number", "vendor__name", "reference", "notes")
@@ -422,26 +306,14 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     inlines = [PurchaseOrderLineInline]
     actions = ["approve", "mark_ordered", "receive_all", "cancel"]
 
-    def save_model(self, request, obj, form, change):
-        data = {
-            n: form.cleaned_data[n] for n in services.PO_HEADER_FIELDS if n in form.cleaned_data
-        }
-        try:
-            if change:
-                changed = {name: data[name] for name in form.changed_data if name in data}
-                saved = (
-                    services.purchase_order_update(purchase_order=obj, by=request.user, **changed)
-                    if changed
-                    else obj
-                )
-            else:
-                saved = services.purchase_order_create(by=request.user, **data)
-        except (Conflict, InvalidInput) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-            return
-        obj.pk = saved.pk
+    service_fields = services.PO_HEADER_FIELDS
+    service_object = "purchase_order"
+    service_create = staticmethod(services.purchase_order_create)
+    service_update = staticmethod(services.purchase_order_update)
+    service_delete = staticmethod(services.purchase_order_delete)
+
+    def after_save(self, obj: PurchaseOrder, saved: PurchaseOrder) -> None:
         obj.number = saved.number
-        obj._state.adding = False
 
     def save_formset(self, request, form, formset, change):
         """The lines are replaced as a whole through the service (drafts only)."""
@@ -466,17 +338,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
                 purchase_order=form.instance, by=request.user, lines=lines
             )
         except (Conflict, InvalidInput) as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-
-    def delete_model(self, request, obj):
-        try:
-            services.purchase_order_delete(purchase_order=obj, by=request.user)
-        except Conflict as exc:
-            self.message_user(request, exc.detail, messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for purchase_order in queryset:
-            self.delete_model(request, purchase_order)
+            self.message_user(request, describe(exc), messages.ERROR)
 
     def has_approve_permission(self, request):
         return request.user.has_perm("inventory.approve_purchaseorder")
@@ -486,7 +348,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected purchase orders", permissions=["approve"])
     def approve(self, request, queryset):
-        _apply_each(
+        apply_each(
             self,
             request,
             queryset,
@@ -496,7 +358,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected purchase orders as ordered", permissions=["change"])
     def mark_ordered(self, request, queryset):
-        _apply_each(
+        apply_each(
             self,
             request,
             queryset,
@@ -509,7 +371,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         permissions=["receive"],
     )
     def receive_all(self, request, queryset):
-        _apply_each(
+        apply_each(
             self,
             request,
             queryset,
@@ -519,7 +381,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected purchase orders", permissions=["change"])
     def cancel(self, request, queryset):
-        _apply_each(
+        apply_each(
             self,
             request,
             queryset,

@@ -5,13 +5,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
-from core.exceptions import Conflict, InvalidInput
+from core.admin_tools import ServiceAdmin, apply_each, form_action
 from core.models import User
 from core.roles import WORKER_ROLES
 from maintenance import services
@@ -102,52 +100,8 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _each(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, run: Any, verb: str
-) -> None:
-    done, refused = 0, []
-    for obj in queryset:
-        try:
-            run(obj)
-            done += 1
-        except (Conflict, InvalidInput) as exc:
-            refused.append(f"{obj}: {getattr(exc, 'detail', None) or exc}")
-    modeladmin.message_user(request, f"{done} {verb}.", messages.SUCCESS)
-    for line in refused:
-        modeladmin.message_user(request, line, messages.WARNING)
-
-
-def _with_form(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    form_class: type[forms.Form],
-    title: str,
-) -> forms.Form | HttpResponse:
-    """The cleaned form once submitted; until then the page that asks for it."""
-    if "apply" in request.POST:
-        form = form_class(request.POST)
-        if form.is_valid():
-            return form
-    else:
-        form = form_class()
-    return render(
-        request,
-        "admin/maintenance/action_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "objects": queryset,
-            "action": request.POST.get("action"),
-            "checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": modeladmin.model._meta,
-        },
-    )
-
-
 @admin.register(WorkOrder)
-class WorkOrderAdmin(admin.ModelAdmin):
+class WorkOrderAdmin(ServiceAdmin):
     list_display = (
         "number",
         "title",
@@ -214,23 +168,14 @@ class WorkOrderAdmin(admin.ModelAdmin):
         "recommendations",
     )
 
-    def save_model(
-        self, request: HttpRequest, obj: WorkOrder, form: forms.ModelForm, change: bool
-    ) -> None:
-        data = {
-            k: v
-            for k, v in form.cleaned_data.items()
-            if k in services.work_orders.WORK_ORDER_FIELDS
-        }
-        if change:
-            saved = services.work_order_update(by=request.user, work_order=obj, **data)
-        else:
-            saved = services.work_order_create(by=request.user, **data)
-        obj.pk, obj.number = saved.pk, saved.number
-        obj._state.adding = False
+    service_fields = services.work_orders.WORK_ORDER_FIELDS
+    service_object = "work_order"
+    service_create = staticmethod(services.work_order_create)
+    service_update = staticmethod(services.work_order_update)
+    service_delete = staticmethod(services.work_order_delete)
 
-    def delete_model(self, request: HttpRequest, obj: WorkOrder) -> None:
-        services.work_order_delete(by=request.user, work_order=obj)
+    def after_save(self, obj: WorkOrder, saved: WorkOrder) -> None:
+        obj.number = saved.number
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("maintenance.assign_workorder")
@@ -243,45 +188,44 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign selected work orders", permissions=["assign"])
     def assign(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> HttpResponse | None:
-        form = _with_form(self, request, queryset, AssignForm, "Assign work orders")
-        if isinstance(form, HttpResponse):
-            return form
-        person = form.cleaned_data["assigned_to"]
-        _each(
+        def assign(work_order: WorkOrder, data: dict[str, Any]) -> None:
+            services.work_order_assign(
+                by=request.user, work_order=work_order, assigned_to=data["assigned_to"]
+            )
+
+        return form_action(
             self,
             request,
             queryset,
-            lambda wo: services.work_order_assign(
-                by=request.user, work_order=wo, assigned_to=person
-            ),
-            "assigned",
+            form_class=AssignForm,
+            title="Assign work orders",
+            apply=assign,
+            done="Assigned",
         )
-        return None
 
     @admin.action(description="Complete selected work orders", permissions=["complete"])
     def complete(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> None:
-        _each(
-            self,
-            request,
-            queryset,
-            lambda wo: services.work_order_complete(by=request.user, work_order=wo),
-            "completed",
-        )
+        def complete(work_order: WorkOrder) -> None:
+            services.work_order_complete(by=request.user, work_order=work_order)
+
+        apply_each(self, request, queryset, complete, "Completed")
 
     @admin.action(description="Cancel selected work orders", permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> HttpResponse | None:
-        form = _with_form(self, request, queryset, ReasonForm, "Cancel work orders")
-        if isinstance(form, HttpResponse):
-            return form
-        reason = form.cleaned_data["reason"]
-        _each(
+        def cancel(work_order: WorkOrder, data: dict[str, Any]) -> None:
+            services.work_order_cancel(
+                by=request.user, work_order=work_order, reason=data["reason"]
+            )
+
+        return form_action(
             self,
             request,
             queryset,
-            lambda wo: services.work_order_cancel(by=request.user, work_order=wo, reason=reason),
-            "cancelled",
+            form_class=ReasonForm,
+            title="Cancel work orders",
+            apply=cancel,
+            done="Cancelled",
         )
-        return None
 
 
 @admin.register(WorkRequest)
@@ -313,28 +257,27 @@ class WorkRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve into work orders", permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[WorkRequest]) -> None:
-        _each(
-            self,
-            request,
-            queryset,
-            lambda r: services.work_request_approve(by=request.user, request=r),
-            "approved",
-        )
+        def approve(work_request: WorkRequest) -> None:
+            services.work_request_approve(by=request.user, request=work_request)
+
+        apply_each(self, request, queryset, approve, "Approved")
 
     @admin.action(description="Reject selected requests", permissions=["review"])
     def reject(self, request: HttpRequest, queryset: QuerySet[WorkRequest]) -> HttpResponse | None:
-        form = _with_form(self, request, queryset, ReasonForm, "Reject requests")
-        if isinstance(form, HttpResponse):
-            return form
-        reason = form.cleaned_data["reason"]
-        _each(
+        def reject(work_request: WorkRequest, data: dict[str, Any]) -> None:
+            services.work_request_reject(
+                by=request.user, request=work_request, reason=data["reason"]
+            )
+
+        return form_action(
             self,
             request,
             queryset,
-            lambda r: services.work_request_reject(by=request.user, request=r, reason=reason),
-            "rejected",
+            form_class=ReasonForm,
+            title="Reject requests",
+            apply=reject,
+            done="Rejected",
         )
-        return None
 
 
 class TemplateStepInline(admin.TabularInline):

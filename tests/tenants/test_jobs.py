@@ -38,7 +38,10 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
     assert schedule["flush-expired-tokens"]["args"][0] == "core.tasks.flush_expired_tokens"
-    assert schedule["generate-preventive-maintenance"]["args"][0] == "maintenance.tasks.generate_preventive_maintenance"
+    assert (
+        schedule["generate-preventive-maintenance"]["args"][0]
+        == "maintenance.tasks.generate_preventive_maintenance"
+    )
 
 
 @pytest.mark.live

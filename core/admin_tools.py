@@ -1,0 +1,123 @@
+"""Pieces every app's admin uses so that saves, deletes and actions go through services."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from core.exceptions import Conflict, InvalidInput, describe
+
+REFUSALS = (Conflict, InvalidInput)
+
+
+def apply_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    apply: Callable[[Any], Any],
+    done: str,
+) -> None:
+    """Run a service on each selected object; report the successes and each refusal."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            apply(obj)
+        except REFUSALS as exc:
+            modeladmin.message_user(request, f"{obj}: {describe(exc)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+
+
+def form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[[Any, dict[str, Any]], Any],
+    done: str,
+) -> TemplateResponse | None:
+    """An action that asks for what it needs on an intermediate page, then applies it."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        data = form.cleaned_data
+        apply_each(modeladmin, request, queryset, lambda obj: apply(obj, data), done)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/core/action_form.html", context)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A model admin whose saves and deletes go through the app's services.
+
+    Set ``service_fields`` (what the form may pass on), ``service_object`` (the
+    keyword the update and delete services take the object by) and the three
+    services, wrapped in ``staticmethod``. A refusal (409 or 400 in the API) is
+    shown as an error message instead of a server error.
+    """
+
+    service_fields: tuple[str, ...] = ()
+    service_object: str = ""
+    service_create: Callable[..., Model]
+    service_update: Callable[..., Model]
+    service_delete: Callable[..., None]
+
+    def service_data(self, form: forms.ModelForm, change: bool) -> dict[str, Any]:
+        data = {
+            name: form.cleaned_data[name]
+            for name in self.service_fields
+            if name in form.cleaned_data
+        }
+        return (
+            {name: value for name, value in data.items() if name in form.changed_data}
+            if change
+            else data
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = self.service_data(form, change)
+        try:
+            if change:
+                saved = (
+                    self.service_update(by=request.user, **{self.service_object: obj}, **data)
+                    if data
+                    else obj
+                )
+            else:
+                saved = self.service_create(by=request.user, **data)
+        except REFUSALS as exc:
+            self.message_user(request, describe(exc), messages.ERROR)
+            return
+        obj.pk = saved.pk
+        obj._state.adding = False
+        self.after_save(obj, saved)
+
+    def after_save(self, obj: Model, saved: Model) -> None:
+        """Copy what the service filled in (a number, a path) onto the admin's object."""
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        try:
+            self.service_delete(by=request.user, **{self.service_object: obj})
+        except REFUSALS as exc:
+            self.message_user(request, f"{obj}: {describe(exc)}", messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
