@@ -216,9 +216,14 @@ class StockMovement(models.Model):
     total_cost = models.DecimalField(**MONEY, help_text="|quantity| x unit cost, to the cent.")
     reason = models.CharField(max_length=20, choices=AdjustmentReason.choices, blank=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
-    # The maintenance app's WorkOrder does not exist yet; it will turn this into a
-    # foreign key on the same column. Until then it is the work order's id as given.
-    work_order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    work_order = models.ForeignKey(
+        "maintenance.WorkOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+        help_text="The work order the parts went to (or came back from).",
+    )
     purchase_order_line = models.ForeignKey(
         "PurchaseOrderLine",
         null=True,

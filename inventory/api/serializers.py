@@ -55,12 +55,13 @@ def reference_field() -> serializers.CharField:
     )
 
 
-def work_order_field() -> serializers.IntegerField:
-    return serializers.IntegerField(
+def work_order_field() -> serializers.PrimaryKeyRelatedField:
+    from maintenance.models import WorkOrder
+
+    return serializers.PrimaryKeyRelatedField(
+        queryset=WorkOrder.objects.all(),
         required=False,
         allow_null=True,
-        min_value=1,
-        max_value=BIGINT_MAX,
         default=None,
         help_text="Id of the work order the parts are for.",
     )

@@ -8,12 +8,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
+from core.roles import Role
 from inventory import selectors, services
 from inventory.api.filters import (
     PartFilter,
@@ -52,6 +54,15 @@ CONFLICT = OpenApiResponse(
     description="State conflict, e.g. `insufficient_stock`, `illegal_transition`, "
     "`over_receipt`, `over_return`, `protected`.",
 )
+
+
+def _work_order_for(request: Request, work_order: Any) -> int | None:
+    """The id of the work order stock moves for; technicians book only on their own work."""
+    if work_order is None:
+        return None
+    if request.user.role == Role.TECHNICIAN and work_order.assigned_to_id != request.user.pk:
+        raise PermissionDenied("Technicians record parts on the work orders assigned to them.")
+    return work_order.pk
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -150,7 +161,7 @@ class PartViewSet(viewsets.ModelViewSet):
             quantity=body["quantity"],
             by=request.user,
             location=body["location"],
-            work_order_id=body["work_order"],
+            work_order_id=_work_order_for(request, body["work_order"]),
             reference=body["reference"],
             notes=body["notes"],
         )
@@ -175,7 +186,7 @@ class PartViewSet(viewsets.ModelViewSet):
             ],
             by=request.user,
             reference=body["reference"],
-            work_order_id=body["work_order"],
+            work_order_id=_work_order_for(request, body["work_order"]),
             notes=body["notes"],
         )
         total = sum((movement.total_cost for movement in movements), Decimal("0"))
@@ -198,7 +209,7 @@ class PartViewSet(viewsets.ModelViewSet):
             quantity=body["quantity"],
             by=request.user,
             location=body["location"],
-            work_order_id=body["work_order"],
+            work_order_id=_work_order_for(request, body["work_order"]),
             reference=body["reference"],
             notes=body["notes"],
         )

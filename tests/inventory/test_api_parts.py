@@ -13,6 +13,7 @@ from inventory import selectors, services
 from inventory.models import Part, StockMovement
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
+from tests.maintenance.factories import WorkOrderFactory
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -172,9 +173,10 @@ def test_low_stock_lists_active_parts_at_or_below_the_reorder_point(api, in_alph
 def test_usage_endpoint_issues_and_answers_with_part_and_movements(api, in_alpha):
     part = PartFactory(unit_cost=D(2))
     put(part, 5)
+    job = WorkOrderFactory(assigned_to=in_alpha.users["technician"])
 
     response = api("technician").post(
-        f"{PARTS}{part.pk}/usage/", {"quantity": "2", "work_order": 31, "notes": "pump P-3"}
+        f"{PARTS}{part.pk}/usage/", {"quantity": "2", "work_order": job.pk, "notes": "pump P-3"}
     )
 
     assert response.status_code == 201, response.content
@@ -184,7 +186,7 @@ def test_usage_endpoint_issues_and_answers_with_part_and_movements(api, in_alpha
     assert movement["kind"] == "issue"
     assert movement["quantity"] == -2
     assert movement["balance_after"] == 3
-    assert movement["work_order"] == 31
+    assert movement["work_order"] == job.pk
     assert movement["total_cost"] == 4
     assert movement["actor_username"] == "technician"
 
@@ -229,8 +231,9 @@ def test_restock_adjust_transfer_and_return_endpoints(api, in_alpha):
         f"{PARTS}{part.pk}/transfer/",
         {"from_location": part.location_id, "to_location": van.pk, "quantity": "3"},
     )
-    used = client.post(f"{PARTS}{part.pk}/usage/", {"quantity": "2", "work_order": 4})
-    returned = client.post(f"{PARTS}{part.pk}/return/", {"quantity": "1", "work_order": 4})
+    job = WorkOrderFactory()
+    used = client.post(f"{PARTS}{part.pk}/usage/", {"quantity": "2", "work_order": job.pk})
+    returned = client.post(f"{PARTS}{part.pk}/return/", {"quantity": "1", "work_order": job.pk})
 
     for response in (restocked, adjusted, counted, moved, used, returned):
         assert response.status_code == 201, response.content
@@ -256,7 +259,7 @@ def test_consume_endpoint_is_all_or_nothing(api, in_alpha):
         f"{PARTS}consume/",
         {
             "lines": [{"part": a.pk, "quantity": "2"}, {"part": b.pk, "quantity": "1"}],
-            "work_order": 8,
+            "work_order": WorkOrderFactory(assigned_to=in_alpha.users["technician"]).pk,
             "reference": "WO-000008",
         },
     )
@@ -398,6 +401,7 @@ BAD_USAGE_BODIES = [
     {"quantity": "1", "work_order": -5},
     {"quantity": "1", "work_order": 2**70},
     {"quantity": "1", "work_order": "WO-1"},
+    {"quantity": "1", "work_order": 987654},
     {"quantity": "1", "notes": "nul\x00"},
     {"quantity": "1", "reference": "x" * 500},
 ]
@@ -556,3 +560,20 @@ def test_list_query_counts_do_not_grow_with_the_rows(api, in_alpha, url):
     many = _queries_for(client, url)
 
     assert many == few
+
+
+def test_technicians_book_parts_only_on_their_own_work_orders(api, in_alpha):
+    part = PartFactory()
+    put(part, 5)
+    mine = WorkOrderFactory(assigned_to=in_alpha.users["technician"])
+    theirs = WorkOrderFactory(assigned_to=in_alpha.users["planner"])
+    client = api("technician")
+
+    refused = client.post(f"{PARTS}{part.pk}/usage/", {"quantity": "1", "work_order": theirs.pk})
+    booked = client.post(f"{PARTS}{part.pk}/usage/", {"quantity": "1", "work_order": mine.pk})
+    general = client.post(f"{PARTS}{part.pk}/usage/", {"quantity": "1"})
+
+    assert refused.status_code == 403
+    assert booked.status_code == 201
+    assert general.status_code == 201  # consumables not tied to a job
+    assert fresh(part).quantity_on_hand == 3

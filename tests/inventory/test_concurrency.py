@@ -21,6 +21,7 @@ from inventory.models import StockLevel, StockMovement
 from tests.conftest import bearer
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
+from tests.maintenance.factories import WorkOrderFactory
 
 D = Decimal
 pytestmark = pytest.mark.live
@@ -47,6 +48,7 @@ def test_200_concurrent_usages_of_one_unit_on_100_in_stock(asgi_server, committe
     with tenant_context(alpha.tenant):
         part = PartFactory(unit_cost=D(0))
         put(part, 100, unit_cost="2.5")
+        jobs = [WorkOrderFactory(assigned_to=alpha.users["technician"]).pk for _ in range(200)]
     token = bearer(alpha, alpha.users["technician"])
 
     responses = asyncio.run(
@@ -55,7 +57,7 @@ def test_200_concurrent_usages_of_one_unit_on_100_in_stock(asgi_server, committe
             alpha.domain,
             token,
             f"/api/v1/inventory/parts/{part.pk}/usage/",
-            [{"quantity": "1", "work_order": n + 1} for n in range(200)],
+            [{"quantity": "1", "work_order": job} for job in jobs],
         )
     )
 

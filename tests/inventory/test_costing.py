@@ -6,6 +6,7 @@ from inventory import services
 from inventory.models import StockMovement
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
+from tests.maintenance.factories import WorkOrderFactory
 
 D = Decimal
 
@@ -17,7 +18,9 @@ def test_receipts_move_the_average_and_issues_carry_it(in_alpha):
     put(part, 10, unit_cost=4)
     assert fresh(part).unit_cost == D("3.0000")
 
-    [issue] = services.part_usage_record(part=part, quantity=D(5), by=None, work_order_id=1)
+    [issue] = services.part_usage_record(
+        part=part, quantity=D(5), by=None, work_order_id=WorkOrderFactory().pk
+    )
     assert (issue.unit_cost, issue.total_cost) == (D("3.0000"), D("15.00"))
     assert fresh(part).unit_cost == D("3.0000")  # issues do not move the average
 
@@ -33,7 +36,9 @@ def test_average_is_across_all_locations_and_rounded_to_four_places(in_alpha):
     put(part, 4, unit_cost=2, location=other)  # (3 + 8) / 7 = 1.571428...
 
     assert fresh(part).unit_cost == D("1.5714")
-    movements = services.part_usage_record(part=part, quantity=D(7), by=None, work_order_id=2)
+    movements = services.part_usage_record(
+        part=part, quantity=D(7), by=None, work_order_id=WorkOrderFactory().pk
+    )
     assert [m.unit_cost for m in movements] == [D("1.5714"), D("1.5714")]
     assert sum(m.total_cost for m in movements) == D("11.00")
 
@@ -62,11 +67,12 @@ def test_work_order_parts_cost_is_the_sum_of_its_issues(in_alpha):
     put(a, 3, unit_cost="0.3333")
     put(b, 10, unit_cost="12.5")
 
-    services.part_usage_record(part=a, quantity=D(3), by=None, work_order_id=42)
+    job = WorkOrderFactory()
+    services.part_usage_record(part=a, quantity=D(3), by=None, work_order_id=job.pk)
     services.parts_consume(
-        lines=[services.ConsumeLine(part_id=b.pk, quantity=D("2.5"))], by=None, work_order_id=42
+        lines=[services.ConsumeLine(part_id=b.pk, quantity=D("2.5"))], by=None, work_order_id=job.pk
     )
 
-    issued = StockMovement.objects.filter(work_order_id=42, kind="issue")
+    issued = StockMovement.objects.filter(work_order_id=job.pk, kind="issue")
     # 3 x 0.3333 = 0.9999 -> 1.00 and 2.5 x 12.5 = 31.25: exactly what was recorded.
     assert sorted(m.total_cost for m in issued) == [D("1.00"), D("31.25")]

@@ -10,6 +10,7 @@ from inventory import services
 from inventory.models import Part, PurchaseOrder, StockMovement
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
+from tests.maintenance.factories import WorkOrderFactory
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -104,12 +105,13 @@ WRITE_NAMES = [
 
 @pytest.mark.parametrize("name", WRITE_NAMES)
 @pytest.mark.parametrize("role", ["manager", "planner", "technician", "requester", "viewer"])
-def test_write_permissions_by_role(api, stocked, role, name):
-    services.part_usage_record(part=stocked, quantity=D(2), by=None, work_order_id=1)
+def test_write_permissions_by_role(api, stocked, role, name, in_alpha):
+    job = WorkOrderFactory(assigned_to=in_alpha.users["technician"])
+    services.part_usage_record(part=stocked, quantity=D(2), by=None, work_order_id=job.pk)
     writes = {w[0]: w for w in _writes(stocked, StockLocationFactory(), ordered_po(stocked))}
     _, method, path, body = writes[name]
     if name == "return":
-        body = {**body, "work_order": 1}
+        body = {**body, "work_order": job.pk}
 
     response = getattr(api(role), method)(INV + path, body, format="json")
 

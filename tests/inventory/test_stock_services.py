@@ -11,6 +11,7 @@ from inventory import selectors, services
 from inventory.models import StockLevel, StockMovement
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
+from tests.maintenance.factories import WorkOrderFactory
 
 D = Decimal
 
@@ -47,12 +48,13 @@ def test_restock_writes_level_part_total_movement_and_audit(in_alpha):
 def test_usage_issues_from_the_default_location_with_reference_and_work_order(in_alpha):
     part = PartFactory()
     put(part, 10, unit_cost=4)
+    job = WorkOrderFactory()
 
     [movement] = services.part_usage_record(
         part=part,
         quantity=D(3),
         by=in_alpha.users["technician"],
-        work_order_id=77,
+        work_order_id=job.pk,
         reference="WO-000077",
         notes="replaced on line 2",
     )
@@ -62,7 +64,7 @@ def test_usage_issues_from_the_default_location_with_reference_and_work_order(in
     assert movement.quantity == -3
     assert movement.balance_after == 7
     assert movement.location_id == part.location_id
-    assert movement.work_order_id == 77
+    assert movement.work_order_id == job.pk
     assert movement.reference == "WO-000077"
     assert movement.unit_cost == D("4.0000")
     assert movement.total_cost == D("12.00")
@@ -136,7 +138,7 @@ def test_consume_is_all_or_nothing_and_names_every_short_part(in_alpha):
     ]
 
     with pytest.raises(Conflict) as refused:
-        services.parts_consume(lines=lines, by=None, work_order_id=9)
+        services.parts_consume(lines=lines, by=None, work_order_id=WorkOrderFactory().pk)
 
     assert refused.value.code == "insufficient_stock"
     assert b.part_number in refused.value.detail
@@ -147,6 +149,7 @@ def test_consume_is_all_or_nothing_and_names_every_short_part(in_alpha):
 
 
 def test_consume_returns_movements_with_their_cost(in_alpha):
+    job = WorkOrderFactory()
     a, b = PartFactory(), PartFactory()
     put(a, 5, unit_cost="1.25")
     put(b, 5, unit_cost="3.10")
@@ -158,13 +161,13 @@ def test_consume_returns_movements_with_their_cost(in_alpha):
         ],
         by=None,
         reference="WO-000010",
-        work_order_id=10,
+        work_order_id=job.pk,
     )
 
     assert sorted((m.part_id, m.total_cost) for m in movements) == sorted(
         [(a.pk, D("5.00")), (b.pk, D("6.20"))]
     )
-    assert all(m.pk and m.work_order_id == 10 and m.reference == "WO-000010" for m in movements)
+    assert all(m.pk and m.work_order_id == job.pk and m.reference == "WO-000010" for m in movements)
     assert sum(m.total_cost for m in movements) == D("11.20")
 
 
@@ -289,10 +292,11 @@ def test_transfer_moves_stock_without_changing_the_total(in_alpha):
 def test_return_to_a_work_order_comes_back_at_the_issue_cost_and_no_more(in_alpha):
     part = PartFactory()
     put(part, 10, unit_cost=2)
-    services.part_usage_record(part=part, quantity=D(4), by=None, work_order_id=5)
+    job = WorkOrderFactory()
+    services.part_usage_record(part=part, quantity=D(4), by=None, work_order_id=job.pk)
     put(part, 10, unit_cost=5)  # the average moves on: (6*2 + 10*5) / 16 = 3.875
 
-    returned = services.part_return(part=part, quantity=D(3), by=None, work_order_id=5)
+    returned = services.part_return(part=part, quantity=D(3), by=None, work_order_id=job.pk)
 
     assert returned.kind == "return"
     assert returned.unit_cost == D("2.0000")
@@ -300,7 +304,7 @@ def test_return_to_a_work_order_comes_back_at_the_issue_cost_and_no_more(in_alph
     # 16 at 3.875 plus 3 at 2: (62 + 6) / 19
     assert fresh(part).unit_cost == D("3.5789")
     with pytest.raises(Conflict) as over:
-        services.part_return(part=part, quantity=D(2), by=None, work_order_id=5)
+        services.part_return(part=part, quantity=D(2), by=None, work_order_id=job.pk)
     assert over.value.code == "over_return"
     assert fresh(part).quantity_on_hand == 19
 
