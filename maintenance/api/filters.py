@@ -39,7 +39,7 @@ class WorkOrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = WorkOrder
-        fields = ["external_ref", "follow_up_of"]
+        fields = ["external_ref", "follow_up_of", "schedule"]
 
     def filter_overdue(
         self, queryset: QuerySet[WorkOrder], name: str, value: Any

@@ -101,6 +101,8 @@ def test_create_generate_and_generate_again_through_the_api(api, in_alpha):
     assert order.estimated_hours == Decimal("1.50")
     detail = client.get(f"/api/v1/work-orders/{order.pk}/").json()
     assert detail["schedule"] == body["id"]
+    by_schedule = client.get("/api/v1/work-orders/", {"schedule": body["id"]}).json()
+    assert by_schedule["count"] == 2
     schedule_after = client.get(f"/api/v1/preventive-maintenance/schedules/{body['id']}/").json()
     assert schedule_after["last_generated_at"] is not None
     assert schedule_after["next_due_at"] > body["next_due_at"]
