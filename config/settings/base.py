@@ -77,6 +77,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_cmms")}
+# A request is all or nothing: a view that calls several services (approve a request,
+# then assign the work order) never leaves half of its work behind when a later step fails.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
