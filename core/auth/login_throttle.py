@@ -5,6 +5,7 @@ back by the limiter; a run of failures locks that username (and, at a higher
 bar, that address) for the rest of the window.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -27,9 +28,14 @@ class LoginGate:
         slot = int(time.time() // window)
         allowed = settings.LOGIN_FAILURES_ALLOWED
         return [
-            (f"loginfail:user:{self.username.lower()}:{slot}", allowed),
+            (f"loginfail:user:{self._username_digest()}:{slot}", allowed),
             (f"loginfail:addr:{self.address}:{slot}", allowed * ADDRESS_FACTOR),
         ]
+
+    def _username_digest(self) -> str:
+        # Usernames are whatever a client typed: a digest keeps the cache key short and
+        # free of spaces and control characters.
+        return hashlib.sha256(self.username.lower().encode()).hexdigest()[:32]
 
     def retry_after(self) -> float | None:
         """Seconds until another attempt is allowed, or None if allowed now."""

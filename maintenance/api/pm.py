@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assets.api.serializers import AssetRefField
 from assets.choices import AssetType, Operator, Severity
+from assets.models import Asset
 from core.api.lookups import ID_LOOKUP
 from core.exceptions import InvalidInput
 from inventory.models import Part
@@ -98,14 +98,34 @@ class RequiredPartSerializer(serializers.Serializer):
 
 
 class AssetCodesField(serializers.ListField):
-    """Assets in, and out, by their asset_id codes."""
+    """Assets in, and out, by their asset_id codes.
+
+    A schedule may cover thousands of assets, so the codes are looked up in one query
+    rather than one per code; unknown codes are reported by their position, like DRF does.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", serializers.CharField(max_length=100))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Asset]:
+        codes: list[str] = super().to_internal_value(data)
+        by_code = {asset.asset_id: asset for asset in Asset.objects.filter(asset_id__in=codes)}
+        unknown = {
+            index: [f"Object with asset_id={code} does not exist."]
+            for index, code in enumerate(codes)
+            if code not in by_code
+        }
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return [by_code[code] for code in dict.fromkeys(codes)]
 
     def to_representation(self, data: Any) -> list[str]:
         return [asset.asset_id for asset in data.all()]
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
-    assets = AssetCodesField(child=AssetRefField(), required=False, max_length=10000)
+    assets = AssetCodesField(required=False, max_length=10000)
     meter = serializers.CharField(
         source="meter_name", required=False, allow_blank=True, max_length=100
     )
@@ -113,7 +133,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
     condition_input = ConditionSerializer(
         required=False, allow_null=True, write_only=True, source="condition"
     )
-    required_parts = RequiredPartSerializer(many=True, required=False)
+    required_parts = RequiredPartSerializer(many=True, required=False, max_length=200)
     template = serializers.PrimaryKeyRelatedField(
         queryset=WorkOrderTemplate.objects.all(), required=False, allow_null=True
     )

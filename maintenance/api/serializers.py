@@ -132,8 +132,12 @@ class WorkOrderSerializer(serializers.ModelSerializer):
 class WorkOrderCreateSerializer(WorkOrderSerializer):
     """Creation also takes the checklist and the planned parts in one go."""
 
-    steps = serializers.ListField(child=serializers.DictField(), required=False, write_only=True)
-    parts = serializers.ListField(child=serializers.DictField(), required=False, write_only=True)
+    steps = serializers.ListField(
+        child=serializers.DictField(), required=False, write_only=True, max_length=500
+    )
+    parts = serializers.ListField(
+        child=serializers.DictField(), required=False, write_only=True, max_length=200
+    )
 
     class Meta(WorkOrderSerializer.Meta):
         fields = [*WorkOrderSerializer.Meta.fields, "steps", "parts"]
@@ -329,7 +333,7 @@ class CompleteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     findings = serializers.CharField(required=False, allow_blank=True, default="")
     recommendations = serializers.CharField(required=False, allow_blank=True, default="")
-    parts_used = PartUseSerializer(many=True, required=False)
+    parts_used = PartUseSerializer(many=True, required=False, max_length=500)
 
 
 class StatusSerializer(serializers.Serializer):
@@ -376,8 +380,8 @@ class TemplatePartSerializer(serializers.ModelSerializer):
 
 
 class WorkOrderTemplateSerializer(serializers.ModelSerializer):
-    steps = TemplateStepSerializer(many=True, required=False)
-    parts = TemplatePartSerializer(many=True, required=False)
+    steps = TemplateStepSerializer(many=True, required=False, max_length=500)
+    parts = TemplatePartSerializer(many=True, required=False, max_length=200)
 
     class Meta:
         model = WorkOrderTemplate

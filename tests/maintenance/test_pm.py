@@ -161,6 +161,32 @@ def test_bad_schedules_are_400_and_create_nothing(api, in_alpha, payload, field)
     assert not PMSchedule.objects.exists()
 
 
+def test_many_assets_are_resolved_together_and_unknown_codes_named_by_position(
+    api, in_alpha, django_assert_max_num_queries
+):
+    codes = [asset.asset_id for asset in AssetFactory.create_batch(200)]
+    client = api("planner")
+    url = "/api/v1/preventive-maintenance/schedules/"
+
+    refused = client.post(
+        url, {"name": "X", "trigger_type": "manual", "assets": [*codes, "NOPE"]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["assets"] == {"200": ["Object with asset_id=NOPE does not exist."]}
+    assert not PMSchedule.objects.exists()
+
+    # The codes are looked up in one query, not one per asset: 200 assets must not
+    # cost 200 round trips (the bound leaves room for auth, audit and the links).
+    with django_assert_max_num_queries(40):
+        created = client.post(
+            url,
+            {"name": "X", "trigger_type": "manual", "assets": [*codes, codes[0]]},
+            format="json",
+        )
+    assert created.status_code == 201, created.content
+    assert sorted(created.json()["assets"]) == sorted(codes)
+
+
 def test_roles_and_isolation(api, alpha, beta):
     with tenant_context(beta.tenant):
         AssetFactory(asset_id="B-1")
