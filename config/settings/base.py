@@ -286,6 +286,11 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 # name -> (task run per tenant, seconds between runs, spread in seconds)
 TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
     "flush-expired-tokens": ("core.tasks.flush_expired_tokens", 24 * 3600, 600),
+    "sweep-orphaned-attachments": (
+        "maintenance.tasks.sweep_orphaned_attachments",
+        24 * 3600,
+        600,
+    ),
     "generate-preventive-maintenance": (
         "maintenance.tasks.generate_preventive_maintenance",
         env_int("PM_GENERATION_EVERY_SECONDS", 15 * 60),
@@ -324,6 +329,9 @@ OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "cmms")
 
 # Largest upload accepted (photos and documents on work orders and requests).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Stored files no attachment points at are deleted once they are this old (see the
+# orphan sweep); long enough that no upload still inside its transaction is touched.
+ATTACHMENT_ORPHAN_GRACE_HOURS = env_int("ATTACHMENT_ORPHAN_GRACE_HOURS", 24)
 
 # Reports through an asset's public QR form, per hour.
 PUBLIC_FORM_PER_CLIENT_PER_HOUR = env_int("PUBLIC_FORM_PER_CLIENT_PER_HOUR", 10)

@@ -290,6 +290,10 @@ class Comment(models.Model):
         return self.body[:60]
 
 
+# Every attachment is stored below one of these; the orphan sweep looks nowhere else.
+ATTACHMENT_DIRECTORIES = ("work-orders", "requests")
+
+
 def attachment_path(attachment: "Attachment", filename: str) -> str:
     # The storage prefixes the tenant's schema; the random part keeps names unguessable.
     import secrets

@@ -4,14 +4,20 @@ The kind is read from the file's first bytes, not trusted from its name or the
 client's content type, so a renamed executable is not accepted as a photo.
 """
 
+from collections.abc import Iterator
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from core.audit import audit_record
 from core.exceptions import InvalidInput
 from core.models import User
 from maintenance.models import Attachment, WorkOrder, WorkRequest
+from maintenance.models.work_orders import ATTACHMENT_DIRECTORIES
 
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
@@ -110,3 +116,40 @@ def attachment_delete(*, by: User | None, attachment: Attachment) -> None:
     storage = attachment.file.storage
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
+def _stored_files(directory: str) -> Iterator[str]:
+    """Every file name below ``directory`` of this tenant's storage."""
+    if not default_storage.exists(directory):
+        return
+    pending = [directory]
+    while pending:
+        current = pending.pop()
+        subdirectories, files = default_storage.listdir(current)
+        pending.extend(f"{current}/{name}" for name in subdirectories)
+        yield from (f"{current}/{name}" for name in files)
+
+
+def attachments_orphaned_sweep(*, older_than: timedelta | None = None) -> list[str]:
+    """Delete this tenant's stored files that no attachment points at; returns their names.
+
+    A file is written before its row commits, so a request that fails or rolls back
+    after the upload leaves the file behind. Only files older than the grace period
+    are touched, so an upload whose transaction is still open is never taken.
+    """
+    grace = older_than or timedelta(hours=settings.ATTACHMENT_ORPHAN_GRACE_HOURS)
+    cutoff = timezone.now() - grace
+    candidates = [
+        name
+        for directory in ATTACHMENT_DIRECTORIES
+        for name in _stored_files(directory)
+        if default_storage.get_modified_time(name) < cutoff
+    ]
+    referenced: set[str] = set()
+    for start in range(0, len(candidates), 1000):
+        chunk = candidates[start : start + 1000]
+        referenced.update(Attachment.objects.filter(file__in=chunk).values_list("file", flat=True))
+    orphans = [name for name in candidates if name not in referenced]
+    for name in orphans:
+        default_storage.delete(name)
+    return orphans

@@ -34,13 +34,21 @@ def seed_tokens(tenant) -> None:
 def test_beat_has_one_entry_per_job_and_each_fans_out():
     schedule = app.conf.beat_schedule
 
-    assert set(schedule) == {"flush-expired-tokens", "generate-preventive-maintenance"}
+    assert set(schedule) == {
+        "flush-expired-tokens",
+        "generate-preventive-maintenance",
+        "sweep-orphaned-attachments",
+    }
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
     assert schedule["flush-expired-tokens"]["args"][0] == "core.tasks.flush_expired_tokens"
     assert (
         schedule["generate-preventive-maintenance"]["args"][0]
         == "maintenance.tasks.generate_preventive_maintenance"
+    )
+    assert (
+        schedule["sweep-orphaned-attachments"]["args"][0]
+        == "maintenance.tasks.sweep_orphaned_attachments"
     )
 
 
