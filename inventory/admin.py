@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ImportExportMixin
@@ -229,6 +230,8 @@ class VendorAdmin(ServiceAdmin):
     service_create = staticmethod(services.vendor_create)
     service_update = staticmethod(services.vendor_update)
     service_delete = staticmethod(services.vendor_delete)
+    # A vendor's site typed without a scheme is an https one (Django 6's default already).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(StockMovement)
