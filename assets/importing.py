@@ -11,6 +11,7 @@ nothing.
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -23,7 +24,16 @@ from assets.api.serializers import AssetSerializer
 from assets.choices import LocationKind
 from assets.models import Asset, Location
 from core.audit import snapshot
-from core.importing import Importer, ImporterResource, Outcome, Row, RowRejected, topological
+from core.importing import (
+    Deferred,
+    FlushFirst,
+    Importer,
+    ImporterResource,
+    Outcome,
+    Row,
+    RowRejected,
+    topological,
+)
 
 LOCATION_KINDS_BY_DEPTH = [
     LocationKind.SITE,
@@ -83,8 +93,16 @@ def _row_errors(exc: serializers.ValidationError) -> str:
     return "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in detail.items())
 
 
+@dataclass(frozen=True)
+class _NewAsset:
+    asset: Asset
+    data: dict[str, Any]
+
+
 class AssetImporter(Importer):
     key_field = "asset_id"
+    # New assets are registered this many at a time (one insert per table per batch).
+    batch_size = 500
     columns = frozenset({*services.ASSET_FIELDS, "location_name", "building", "floor", "room"})
 
     def __init__(self, *, by: Any = None) -> None:
@@ -94,6 +112,9 @@ class AssetImporter(Importer):
         self._validate_change = AssetImportSerializer(partial=True)
         self._assets: dict[str, Asset] = {}
         self._locations: dict[str, Location] = {}
+        # Codes of new assets checked and waiting for the next batch.
+        self._waiting: set[str] = set()
+        self._checked_update: tuple[dict[str, Any], Asset, dict[str, Any]] | None = None
 
     def order(self, rows: list[Row]) -> list[Row]:
         codes = {
@@ -106,10 +127,14 @@ class AssetImporter(Importer):
         self._assets = {asset.code: asset for asset in existing}
         return topological(rows, key="asset_id", parent_key="parent")
 
-    def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
+    def _checked(self, data: dict[str, Any]) -> tuple[Asset | None, dict[str, Any]]:
+        """The registered asset the row updates (or None) and its validated fields."""
         asset_id = str(data.get("asset_id") or "").strip()
         if not asset_id:
             raise RowRejected("asset_id: required")
+        parent_code = str(data["parent"]).strip() if data.get("parent") is not None else None
+        if {asset_id.upper(), (parent_code or "").upper()} & self._waiting:
+            raise FlushFirst  # it updates, or hangs under, an asset of the waiting batch
         existing = self._assets.get(asset_id.upper())
         payload = {
             name: data[name] for name in WRITABLE if data.get(name) is not None and name != "parent"
@@ -128,24 +153,54 @@ class AssetImporter(Importer):
             fields = dict(validator.run_validation(payload))
         except serializers.ValidationError as exc:
             raise RowRejected(_row_errors(exc)) from exc
-        if data.get("parent") is not None:
-            fields["parent"] = self._parent(str(data["parent"]).strip())
+        if parent_code is not None:
+            fields["parent"] = self._parent(parent_code)
+        return existing, fields
+
+    def defer_row(self, data: dict[str, Any]) -> Deferred | None:
+        existing, fields = self._checked(data)
+        if existing is not None:
+            self._checked_update = (data, existing, fields)
+            return None
+        asset = services.asset_build(**fields)
+        self._waiting.add(asset.asset_id.upper())
+        # The place is found (or created) when the batch is written, so a batch
+        # that fails leaves no new locations behind.
+        return Deferred(_NewAsset(asset, data))
+
+    def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
+        """An update of a registered asset (new ones are deferred to ``write_batch``)."""
+        checked, existing, fields = self._checked_update
+        assert checked is data, "import_row follows defer_row for the same row"
         location_key, location = self._location(data)
         if location is not None:
             fields["location"] = location
-
-        if existing is None:
-            outcome: Outcome = "created"
-            asset = services.asset_create(by=self.by, **fields)
-        else:
-            before = snapshot(existing, services.ASSET_FIELDS)
-            asset = services.asset_update(by=self.by, asset=existing, **fields)
-            outcome = "updated" if snapshot(asset, services.ASSET_FIELDS) != before else "unchanged"
+        before = snapshot(existing, services.ASSET_FIELDS)
+        asset = services.asset_update(by=self.by, asset=existing, **fields)
+        outcome: Outcome = (
+            "updated" if snapshot(asset, services.ASSET_FIELDS) != before else "unchanged"
+        )
         # Remembered only now: a row that failed halfway was rolled back with its savepoint.
         self._assets[asset.asset_id.upper()] = asset
         if location_key:
             self._locations[location_key] = location
         return outcome, asset
+
+    def write_batch(self, payloads: list["_NewAsset"]) -> list[models.Model]:
+        found: dict[str, Location] = {}
+        for new in payloads:
+            location_key, location = self._location(new.data, also=found)
+            if location is not None:
+                new.asset.location = location
+                found[location_key] = location
+        assets = services.assets_register(by=self.by, assets=[new.asset for new in payloads])
+        # Remembered only now, once the whole batch is written.
+        self._assets.update((asset.asset_id.upper(), asset) for asset in assets)
+        self._locations.update(found)
+        return list(assets)
+
+    def batch_done(self) -> None:
+        self._waiting.clear()
 
     def _parent(self, code: str) -> Asset:
         parent = self._assets.get(code.upper())
@@ -155,16 +210,18 @@ class AssetImporter(Importer):
             )
         return parent
 
-    def _location(self, data: dict[str, Any]) -> tuple[str, Location | None]:
+    def _location(
+        self, data: dict[str, Any], also: dict[str, Location] | None = None
+    ) -> tuple[str, Location | None]:
         if data.get("location") is not None:
             key = "path:" + str(data["location"]).strip().lower()
-            cached = self._locations.get(key)
+            cached = self._locations.get(key) or (also or {}).get(key)
             return key, cached or resolve_location_path(data["location"], self.by)
         named = [data.get(k) for k in ("location_name", "building", "floor", "room")]
         if not any(named):
             return "", None
         key = "names:" + "/".join(str(n or "").strip().lower() for n in named)
-        cached = self._locations.get(key)
+        cached = self._locations.get(key) or (also or {}).get(key)
         return key, cached or services.location_resolve(
             site=named[0], building=named[1], floor=named[2], room=named[3], by=self.by
         )

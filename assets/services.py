@@ -1,7 +1,7 @@
 """Writes on the asset register. Each runs in one transaction, is audited, and
 sends its events and signals from inside that transaction (delivered after commit)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from assets import signals
@@ -39,7 +40,7 @@ from assets.models import (
     new_request_token,
 )
 from assets.selectors import asset_ancestor_ids, thresholds_for
-from core.audit import audit_record, changes_between, snapshot
+from core.audit import audit_record, audit_record_many, changes_between, snapshot
 from core.events import publish
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
@@ -245,14 +246,21 @@ def _asset_state(asset: Asset) -> dict[str, Any]:
     return snapshot(asset, ASSET_FIELDS)
 
 
-def _check_asset_id(asset_id: str, *, exclude_pk: int | None = None) -> None:
+ASSET_ID_TAKEN = "An asset with this asset_id already exists."
+
+
+def _check_not_reserved(asset_id: str) -> None:
     if asset_id.lower() in RESERVED_ASSET_IDS:
         raise InvalidInput({"asset_id": [f'"{asset_id}" is reserved; choose another code.']})
+
+
+def _check_asset_id(asset_id: str, *, exclude_pk: int | None = None) -> None:
+    _check_not_reserved(asset_id)
     clash = Asset.objects.filter(asset_id__iexact=asset_id)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise InvalidInput({"asset_id": ["An asset with this asset_id already exists."]})
+        raise InvalidInput({"asset_id": [ASSET_ID_TAKEN]})
 
 
 def _check_parent(asset: Asset, parent: Asset | None) -> None:
@@ -276,6 +284,58 @@ def _close_downtime(asset: Asset, at: datetime) -> None:
     )
 
 
+def asset_build(*, asset_id: str, name: str, asset_type: str, **fields: Any) -> Asset:
+    """A new asset checked field by field, not saved yet (see ``assets_register``)."""
+    asset_id = asset_id.strip()
+    _check_not_reserved(asset_id)
+    unknown = set(fields) - set(ASSET_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+    asset = Asset(asset_id=asset_id, name=name, asset_type=asset_type, **fields)
+    asset.tags = _clean_tags(asset.tags)
+    _full_clean(asset, exclude=["request_token"])
+    return asset
+
+
+@transaction.atomic
+def assets_register(
+    *, by: User | None, assets: Sequence[Asset], at: datetime | None = None
+) -> list[Asset]:
+    """Register built assets together: one query per table, however many there are.
+
+    The rules are those of registering one: codes unique ignoring case, a downtime
+    period for each starting in maintenance or repair, the first place in the
+    location history, an audit entry each.
+    """
+    at = at or timezone.now()
+    codes = [asset.asset_id.upper() for asset in assets]
+    if (
+        len(set(codes)) < len(codes)
+        or Asset.objects.annotate(code=Upper("asset_id")).filter(code__in=codes).exists()
+    ):
+        raise InvalidInput({"asset_id": [ASSET_ID_TAKEN]})
+    # No hierarchy lock: nothing can point at an asset that does not exist yet, so no loop.
+    created = Asset.objects.bulk_create(assets)
+    AssetDowntime.objects.bulk_create(
+        AssetDowntime(
+            asset=asset, status=asset.status, started_at=at, reason="registered in this status"
+        )
+        for asset in created
+        if asset.status in DOWN_STATUSES
+    )
+    AssetLocationChange.objects.bulk_create(
+        AssetLocationChange(asset=asset, location=asset.location, moved_at=at, moved_by=by)
+        for asset in created
+        if asset.location is not None
+    )
+    audit_record_many(
+        actor=by,
+        action="asset.create",
+        changes_by_object=[(asset, changes_between({}, _asset_state(asset))) for asset in created],
+    )
+    return created
+
+
 @transaction.atomic
 def asset_create(
     *,
@@ -287,27 +347,9 @@ def asset_create(
     **fields: Any,
 ) -> Asset:
     """Register an asset. Starting in maintenance or repair opens a downtime period."""
-    at = at or timezone.now()
-    asset_id = asset_id.strip()
-    _check_asset_id(asset_id)
-    unknown = set(fields) - set(ASSET_FIELDS)
-    if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
-    asset = Asset(asset_id=asset_id, name=name, asset_type=asset_type, **fields)
-    asset.tags = _clean_tags(asset.tags)
-    _full_clean(asset, exclude=["request_token"])
-    # No hierarchy lock: nothing can point at an asset that does not exist yet, so no loop.
-    asset.save()
-    if asset.status in DOWN_STATUSES:
-        _open_downtime(asset, asset.status, at, "registered in this status")
-    if asset.location is not None:
-        AssetLocationChange.objects.create(
-            asset=asset, location=asset.location, moved_at=at, moved_by=by
-        )
-    audit_record(
-        actor=by, action="asset.create", obj=asset, changes=changes_between({}, _asset_state(asset))
-    )
-    return asset
+    asset = asset_build(asset_id=asset_id, name=name, asset_type=asset_type, **fields)
+    (created,) = assets_register(by=by, assets=[asset], at=at)
+    return created
 
 
 def _clean_tags(tags: Iterable[str] | None) -> list[str]:

@@ -50,16 +50,11 @@ def changes_between(
     return changed
 
 
-def audit_record(
-    *,
-    actor: User | None,
-    action: str,
-    obj: models.Model,
-    changes: Mapping[str, Any] | None = None,
+def _entry(
+    actor: User | None, action: str, obj: models.Model, changes: Mapping[str, Any] | None
 ) -> AuditEntry:
-    """Record that ``actor`` did ``action`` to ``obj``; call inside the write's transaction."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
         action=action,
@@ -69,3 +64,27 @@ def audit_record(
         changes=_json_safe(dict(changes or {})),
         request_id=get_request_id(),
     )
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Record that ``actor`` did ``action`` to ``obj``; call inside the write's transaction."""
+    entry = _entry(actor, action, obj, changes)
+    entry.save()
+    return entry
+
+
+def audit_record_many(
+    *,
+    actor: User | None,
+    action: str,
+    changes_by_object: Iterable[tuple[models.Model, Mapping[str, Any] | None]],
+) -> list[AuditEntry]:
+    """``audit_record`` for many objects at once, in one insert (bulk writes, imports)."""
+    entries = [_entry(actor, action, obj, changes) for obj, changes in changes_by_object]
+    return AuditEntry.objects.bulk_create(entries)

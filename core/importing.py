@@ -1,9 +1,12 @@
 """Bulk imports from CSV, XLSX or JSON, shared by every ``import_*`` command and the admin.
 
-An importer validates and writes one row at a time through the app's own
-services, so an imported row obeys the same rules as one typed into the API.
-Each row runs in its own savepoint: a rejected row is reported (row number and
-reason) and changes nothing, the good rows land. ``dry_run`` does all of that
+An importer validates and writes through the app's own services, so an imported
+row obeys the same rules as one typed into the API. A rejected row is reported
+(row number and reason) and changes nothing; the good rows land. Updates run one
+row at a time, each in its own savepoint. New records an importer can check
+without the database are written in batches (one insert per table per batch);
+if a batch is refused, its rows are written one by one to find and name the bad
+one. ``dry_run`` does all of that
 and rolls the whole file back. Importers match rows to existing records by a
 natural key, so running the same file twice updates instead of duplicating.
 """
@@ -31,6 +34,20 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
 class RowRejected(Exception):
     """A row that cannot be imported, with the reason a person can act on."""
+
+
+class FlushFirst(Exception):
+    """Raised by ``import_row`` when the row needs rows still waiting in the batch."""
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Returned by ``import_row``: a new record to be written with the next batch."""
+
+    payload: Any
+
+
+REJECTIONS = (RowRejected, InvalidInput, ValidationError, Conflict, DatabaseError)
 
 
 @dataclass(frozen=True)
@@ -146,6 +163,24 @@ class Importer(ABC):
     def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
         """Create or update the record of one row through the app's services."""
 
+    # Rows ``defer_row`` takes are written this many at a time by ``write_batch``.
+    batch_size: int = 500
+
+    def defer_row(self, data: dict[str, Any]) -> Deferred | None:
+        """Check a row that creates a new record and return it ``Deferred``, or None to
+        have ``import_row`` handle the row. Runs outside any savepoint, so it must not
+        write to (or query) the database; it may raise ``FlushFirst`` or a rejection.
+        """
+        return None
+
+    def write_batch(self, payloads: list[Any]) -> list[models.Model]:
+        """Create the deferred records, one per payload, in order; all or nothing."""
+        raise NotImplementedError
+
+    def batch_done(self) -> None:
+        """Called after each batch, written or not (forget what was waiting)."""
+        return None
+
     def run(
         self,
         rows: list[Row],
@@ -157,53 +192,98 @@ class Importer(ABC):
         report = ImportReport(total=len(rows), dry_run=dry_run)
         seen_columns = {column for row in rows for column in row.data}
         report.ignored_columns = sorted(seen_columns - self.columns) if self.columns else []
+        self._report, self._keep_outcomes = report, keep_outcomes
+        self._pending: list[tuple[Row, Any]] = []
         with transaction.atomic():
             for row in self.order(rows):
-                key = str(row.data.get(self.key_field) or "")
                 try:
-                    with transaction.atomic():
-                        outcome, instance = self.import_row(row.data)
-                except (RowRejected, InvalidInput, ValidationError, Conflict, DatabaseError) as exc:
-                    report.rejected.append(
-                        RejectedRow(number=row.number, reason=describe(exc), key=key)
-                    )
-                else:
-                    report.count(outcome)
-                    if keep_outcomes:
-                        report.outcomes.append(RowOutcome(row.number, outcome, instance))
+                    self._import(row)
+                except REJECTIONS as exc:
+                    self._reject(row, exc)
                 if progress:
                     progress(1)
+            self._flush()
             if dry_run:
                 transaction.set_rollback(True)
         report.rejected.sort(key=lambda rejected: rejected.number)
         return report
 
+    def _reject(self, row: Row, exc: Exception) -> None:
+        key = str(row.data.get(self.key_field) or "")
+        self._report.rejected.append(RejectedRow(number=row.number, reason=describe(exc), key=key))
+
+    def _done(self, row: Row, outcome: Outcome, instance: models.Model) -> None:
+        self._report.count(outcome)
+        if self._keep_outcomes:
+            self._report.outcomes.append(RowOutcome(row.number, outcome, instance))
+
+    def _import(self, row: Row) -> None:
+        try:
+            deferred = self.defer_row(row.data)
+        except FlushFirst:
+            self._flush()
+            deferred = self.defer_row(row.data)
+        if deferred is not None:
+            self._pending.append((row, deferred.payload))
+            if len(self._pending) >= self.batch_size:
+                self._flush()
+            return
+        # Its own savepoint: a row refused halfway leaves nothing behind.
+        with transaction.atomic():
+            outcome, instance = self.import_row(row.data)
+        self._done(row, outcome, instance)
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            try:
+                with transaction.atomic():
+                    instances = self.write_batch([payload for _, payload in batch])
+            except REJECTIONS:
+                # One bad row spoils its batch: write them one by one to find and name it.
+                for row, payload in batch:
+                    try:
+                        with transaction.atomic():
+                            (instance,) = self.write_batch([payload])
+                    except REJECTIONS as exc:
+                        self._reject(row, exc)
+                    else:
+                        self._done(row, "created", instance)
+                return
+            for (row, _), instance in zip(batch, instances, strict=True):
+                self._done(row, "created", instance)
+        finally:
+            self.batch_done()
+
 
 def topological(rows: Iterable[Row], key: str, parent_key: str) -> list[Row]:
     """Rows ordered so each row's parent (by key, when in the file) comes before it.
 
-    Rows in a cycle keep their file order and will be refused by the service.
+    Level by level (rows whose parent is not in the file, then their children, ...),
+    in file order within a level, so rows of one level can be written together.
+    Rows in a cycle come last in file order and will be refused.
     """
     rows = list(rows)
     by_key = {str(r.data.get(key)): r for r in rows if r.data.get(key) is not None}
+    children: dict[int, list[Row]] = {}
+    level: list[Row] = []
+    for row in rows:
+        parent = by_key.get(str(row.data.get(parent_key))) if row.data.get(parent_key) else None
+        if parent is None or parent is row:
+            level.append(row)
+        else:
+            children.setdefault(parent.number, []).append(row)
     ordered: list[Row] = []
-    state: dict[int, int] = {}  # 1 = visiting, 2 = done
-
-    for start in rows:
-        stack = [start]
-        while stack:
-            row = stack[-1]
-            if state.get(row.number) == 2:
-                stack.pop()
-                continue
-            state[row.number] = 1
-            parent = by_key.get(str(row.data.get(parent_key))) if row.data.get(parent_key) else None
-            if parent is not None and state.get(parent.number) is None:
-                stack.append(parent)
-                continue
-            state[row.number] = 2
-            ordered.append(row)
-            stack.pop()
+    while level:
+        ordered.extend(level)
+        level = sorted(
+            (child for row in level for child in children.pop(row.number, [])),
+            key=lambda row: row.number,
+        )
+    placed = {row.number for row in ordered}
+    ordered.extend(row for row in rows if row.number not in placed)
     return ordered
 
 

@@ -254,3 +254,90 @@ def test_admin_export_imports_back_unchanged(admin_client, alpha, tmp_path):
     output, error = run_import(alpha, write(tmp_path, "export.csv", exported.content))
     assert error is None, output
     assert "0 created, 0 updated, 3 unchanged" in output
+
+
+# --- Batches: new assets are registered many at a time, with the rules of one ----------
+
+
+def _rows(*records: dict) -> list:
+    from core.importing import Row
+
+    return [Row(number=index + 2, data=data) for index, data in enumerate(records)]
+
+
+def test_new_assets_are_written_in_batches_not_row_by_row(in_alpha, django_assert_max_num_queries):
+    from assets.importing import AssetImporter
+
+    rows = _rows(
+        *(
+            {
+                "asset_id": f"B-{n:03d}",
+                "name": f"Machine {n}",
+                "asset_type": "machinery",
+                "parent": "LINE" if n else None,
+                "location": "Main Plant / Hall 1",
+                "status": "maintenance" if n % 50 == 0 else None,
+            }
+            for n in range(300)
+        ),
+        {"asset_id": "LINE", "name": "Line", "asset_type": "system"},
+    )
+
+    # Row by row this is over 2,000 queries; in batches it is a few per batch.
+    with django_assert_max_num_queries(80):
+        report = AssetImporter(by=None).run(rows)
+
+    assert report.summary().startswith("301 rows: 301 created, 0 updated")
+    assert Asset.objects.filter(parent__asset_id="LINE").count() == 299
+    assert Asset.objects.get(asset_id="B-100").location.path == "Main Plant / Hall 1"
+    assert AuditEntry.objects.filter(action="asset.create").count() == 301
+    down = Asset.objects.get(asset_id="B-050")
+    assert down.downtimes.filter(ended_at__isnull=True).count() == 1
+    assert down.location_changes.count() == 1
+
+
+def test_rows_that_need_the_waiting_batch_wait_for_it(in_alpha):
+    from assets.importing import AssetImporter
+
+    rows = _rows(
+        {"asset_id": "P-1", "name": "Pump", "asset_type": "equipment"},
+        {"asset_id": "p-1", "name": "Pump, renamed", "asset_type": "equipment"},
+        {"asset_id": "M-1", "name": "Motor", "asset_type": "component", "parent": "P-1"},
+        {"asset_id": "P-2", "name": "Second pump", "asset_type": "equipment"},
+    )
+    importer = AssetImporter(by=None)
+    importer.batch_size = 10
+
+    report = importer.run(rows)
+
+    assert (report.created, report.updated, report.rejected) == (3, 1, [])
+    assert Asset.objects.get(asset_id="P-1").name == "Pump, renamed"  # the later row wins
+    assert Asset.objects.get(asset_id="M-1").parent.asset_id == "P-1"
+
+
+def test_a_row_that_spoils_its_batch_is_named_and_the_others_land(in_alpha):
+    from assets import services
+    from assets.importing import AssetImporter
+
+    class RegisteredMeanwhile(AssetImporter):
+        """Someone registers R-2 by hand after the file was read, before it is written."""
+
+        def order(self, rows):
+            ordered = super().order(rows)
+            services.asset_create(by=None, asset_id="r-2", name="By hand", asset_type="tool")
+            return ordered
+
+    rows = _rows(
+        *(
+            {"asset_id": f"R-{n}", "name": f"Tool {n}", "asset_type": "tool", "location": "Store"}
+            for n in (1, 2, 3)
+        )
+    )
+
+    report = RegisteredMeanwhile(by=None).run(rows)
+
+    assert (report.created, [r.number for r in report.rejected]) == (2, [3])
+    assert "already exists" in report.rejected[0].reason
+    assert Asset.objects.get(asset_id="r-2").name == "By hand"
+    assert set(Asset.objects.values_list("asset_id", flat=True)) == {"R-1", "r-2", "R-3"}
+    assert Location.objects.filter(name="Store").count() == 1
