@@ -315,11 +315,17 @@ class Recurrence:
 
     def _series_from(self, begin: datetime) -> Iterator[datetime]:
         assert self._series is not None
+        previous: datetime | None = None
         try:
             index = self._series.first_index_at_or_after(begin)
             while True:
-                yield self._series.at(index)
+                moment = self._series.at(index)
                 index += 1
+                # A whole skipped day (Samoa left out 30 December 2011) resolves to the
+                # end of its gap, which can be the next day's moment: count it once.
+                if previous is None or moment > previous:
+                    previous = moment
+                    yield moment
         except _OutOfRange:
             return
 

@@ -167,6 +167,24 @@ def test_daily_through_a_spring_forward_gap(tz, anchor, gap_day, expected_utc):
     assert by_date[gap_day + timedelta(days=1)].astimezone(tz).time() == time(2, 30)
 
 
+def test_a_whole_skipped_day_is_not_counted_twice():
+    # Samoa went from 29 to 31 December 2011: midnight on the 30th resolves to the end
+    # of the gap, which is midnight on the 31st, the next occurrence itself.
+    apia = ZoneInfo("Pacific/Apia")
+    rule = Recurrence("daily", datetime(2011, 12, 28, tzinfo=apia))
+
+    moments = first(rule, 4)
+
+    assert all(a < b for a, b in pairwise(moments))
+    assert [m.astimezone(apia).date() for m in moments] == [
+        date(2011, 12, 28),
+        date(2011, 12, 29),
+        date(2011, 12, 31),
+        date(2012, 1, 1),
+    ]
+    assert list(islice(rule.occurrences(moments[2]), 2)) == moments[2:]
+
+
 @pytest.mark.parametrize(
     ("tz", "anchor", "fold_day", "expected_utc"),
     [
