@@ -114,7 +114,6 @@ class AssetImporter(Importer):
         self._locations: dict[str, Location] = {}
         # Codes of new assets checked and waiting for the next batch.
         self._waiting: set[str] = set()
-        self._checked_update: tuple[dict[str, Any], Asset, dict[str, Any]] | None = None
 
     def order(self, rows: list[Row]) -> list[Row]:
         codes = {
@@ -160,7 +159,6 @@ class AssetImporter(Importer):
     def defer_row(self, data: dict[str, Any]) -> Deferred | None:
         existing, fields = self._checked(data)
         if existing is not None:
-            self._checked_update = (data, existing, fields)
             return None
         asset = services.asset_build(**fields)
         self._waiting.add(asset.asset_id.upper())
@@ -169,9 +167,11 @@ class AssetImporter(Importer):
         return Deferred(_NewAsset(asset, data))
 
     def import_row(self, data: dict[str, Any]) -> tuple[Outcome, models.Model]:
-        """An update of a registered asset (new ones are deferred to ``write_batch``)."""
-        checked, existing, fields = self._checked_update
-        assert checked is data, "import_row follows defer_row for the same row"
+        """One row on its own; ``run`` sends only updates here, new assets go in batches."""
+        existing, fields = self._checked(data)  # in memory: cheap beside the update itself
+        if existing is None:
+            (created,) = self.write_batch([_NewAsset(services.asset_build(**fields), data)])
+            return "created", created
         location_key, location = self._location(data)
         if location is not None:
             fields["location"] = location

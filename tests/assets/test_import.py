@@ -341,3 +341,19 @@ def test_a_row_that_spoils_its_batch_is_named_and_the_others_land(in_alpha):
     assert Asset.objects.get(asset_id="r-2").name == "By hand"
     assert set(Asset.objects.values_list("asset_id", flat=True)) == {"R-1", "r-2", "R-3"}
     assert Location.objects.filter(name="Store").count() == 1
+
+
+def test_a_single_row_imported_on_its_own_is_registered_by_the_same_rules(in_alpha):
+    from assets.importing import AssetImporter
+
+    importer = AssetImporter(by=None)
+    importer.order([])
+
+    outcome, asset = importer.import_row(
+        {"asset_id": "SOLO-1", "name": "Solo", "asset_type": "tool", "location": "Store"}
+    )
+
+    assert outcome == "created"
+    assert asset.location.path == "Store"
+    assert AuditEntry.objects.filter(action="asset.create", object_id=str(asset.pk)).exists()
+    assert importer.import_row({"asset_id": "solo-1", "name": "Solo 2"})[0] == "updated"
