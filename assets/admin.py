@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from assets import services
 from assets.choices import AlertStatus, AssetStatus
 from assets.importing import AssetResource
 from assets.models import (
@@ -20,6 +19,7 @@ from assets.models import (
     Meter,
     Threshold,
 )
+from assets.services import monitoring, registry
 from core.admin_tools import ServiceAdmin, apply_each
 
 
@@ -79,7 +79,7 @@ def _status_action(status: str, label: str) -> Any:
     def change(modeladmin: "AssetAdmin", request: HttpRequest, queryset: QuerySet[Asset]) -> None:
         changed = 0
         for asset in queryset:
-            services.asset_change_status(
+            registry.asset_change_status(
                 by=request.user, asset=asset, status=status, reason="admin action"
             )
             changed += 1
@@ -94,11 +94,11 @@ def _status_action(status: str, label: str) -> Any:
 @admin.register(Asset)
 class AssetAdmin(ImportExportMixin, ServiceAdmin):
     resource_classes = [AssetResource]
-    service_fields = services.ASSET_FIELDS
+    service_fields = registry.ASSET_FIELDS
     service_object = "asset"
-    service_create = staticmethod(services.asset_create)
-    service_update = staticmethod(services.asset_update)
-    service_delete = staticmethod(services.asset_delete)
+    service_create = staticmethod(registry.asset_create)
+    service_update = staticmethod(registry.asset_update)
+    service_delete = staticmethod(registry.asset_delete)
     list_display = (
         "asset_id",
         "name",
@@ -170,11 +170,11 @@ class LocationAdmin(ServiceAdmin):
     autocomplete_fields = ("parent",)
     readonly_fields = ("path",)
 
-    service_fields = ("name", "kind", "parent", "latitude", "longitude", "zone", "department")
+    service_fields = registry.LOCATION_FIELDS
     service_object = "location"
-    service_create = staticmethod(services.location_create)
-    service_update = staticmethod(services.location_update)
-    service_delete = staticmethod(services.location_delete)
+    service_create = staticmethod(registry.location_create)
+    service_update = staticmethod(registry.location_update)
+    service_delete = staticmethod(registry.location_delete)
 
 
 @admin.register(Alert)
@@ -206,12 +206,17 @@ class AlertAdmin(admin.ModelAdmin):
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("assets.resolve_alert")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Alerts are the record of what happened; they are resolved, not deleted.
+        return False
+
+    @admin.action(description="Acknowledge selected alerts", permissions=["acknowledge"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         apply_each(
             self,
             request,
             queryset,
-            lambda a: services.alert_acknowledge(by=request.user, alert=a),
+            lambda a: monitoring.alert_acknowledge(by=request.user, alert=a),
             "Acknowledged",
         )
 
@@ -221,7 +226,7 @@ class AlertAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda a: services.alert_resolve(by=request.user, alert=a),
+            lambda a: monitoring.alert_resolve(by=request.user, alert=a),
             "Resolved",
         )
 
@@ -232,8 +237,8 @@ class ThresholdAdmin(ServiceAdmin):
     list_filter = ("metric", "severity", "asset_type", "active")
     autocomplete_fields = ("asset",)
 
-    service_fields = services.THRESHOLD_FIELDS
+    service_fields = monitoring.THRESHOLD_FIELDS
     service_object = "threshold"
-    service_create = staticmethod(services.threshold_create)
-    service_update = staticmethod(services.threshold_update)
-    service_delete = staticmethod(services.threshold_delete)
+    service_create = staticmethod(monitoring.threshold_create)
+    service_update = staticmethod(monitoring.threshold_update)
+    service_delete = staticmethod(monitoring.threshold_delete)

@@ -12,9 +12,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from assets import services
 from assets.choices import AssetStatus, AssetType, Condition, Criticality, LocationKind
 from assets.models import Asset, Location
+from assets.services import meters, monitoring, registry
 
 MACHINES = [
     ("CNC", "CNC machining centre", "Haas", "VF-4"),
@@ -58,7 +58,7 @@ def seed_demo_plant(*, stdout: Any, rng: random.Random | None = None) -> None:
 
 
 def _place(name: str, kind: str, parent: Location | None = None, **extra: Any) -> Location:
-    return services.location_create(by=None, name=name, kind=kind, parent=parent, **extra)
+    return registry.location_create(by=None, name=name, kind=kind, parent=parent, **extra)
 
 
 def _places() -> dict[str, Location]:
@@ -100,7 +100,7 @@ def _places() -> dict[str, Location]:
 
 
 def _asset(asset_id: str, name: str, asset_type: str, **fields: Any) -> Asset:
-    return services.asset_create(
+    return registry.asset_create(
         by=None, asset_id=asset_id, name=name, asset_type=asset_type, **fields
     )
 
@@ -277,13 +277,13 @@ def _meters_and_readings(
         if "-PRS-" in asset.asset_id
     ]
     for asset, name, unit, kind, start, per_day in plans:
-        meter = services.meter_create(by=None, asset=asset, name=name, unit=unit, kind=kind)
+        meter = meters.meter_create(by=None, asset=asset, name=name, unit=unit, kind=kind)
         value = Decimal(rng.randint(start // 2, start))
         for weeks_ago in (12, 8, 4, 1):
             value += Decimal(per_day * 7 * (4 if weeks_ago > 1 else 3)) + Decimal(
                 rng.randint(0, per_day)
             )
-            services.meter_reading_record(
+            meters.meter_reading_record(
                 by=None,
                 meter=meter,
                 value=value,
@@ -297,7 +297,7 @@ def _performance(assets: list[Asset], rng: random.Random) -> None:
     for asset in assets:
         hot = rng.random() < 0.12
         for days_ago in range(7, 0, -1):
-            services.performance_record(
+            monitoring.performance_record(
                 by=None,
                 asset=asset,
                 recorded_at=now - timedelta(days=days_ago),

@@ -19,10 +19,10 @@ from django.db.models.functions import Upper
 from import_export import fields as export_fields
 from rest_framework import serializers
 
-from assets import services
 from assets.api.serializers import AssetSerializer
 from assets.choices import LocationKind
 from assets.models import Asset, Location
+from assets.services import registry
 from core.audit import snapshot
 from core.importing import (
     Deferred,
@@ -41,7 +41,7 @@ LOCATION_KINDS_BY_DEPTH = [
     LocationKind.FLOOR,
     LocationKind.ROOM,
 ]
-WRITABLE = [name for name in services.ASSET_FIELDS if name != "location"]
+WRITABLE = [name for name in registry.ASSET_FIELDS if name != "location"]
 
 
 def split_tags(value: Any) -> list[str]:
@@ -75,7 +75,7 @@ def resolve_location_path(path: str, by: Any) -> Location:
                 if depth < len(LOCATION_KINDS_BY_DEPTH)
                 else LocationKind.AREA
             )
-            found = services.location_create(by=by, name=name, kind=kind, parent=parent)
+            found = registry.location_create(by=by, name=name, kind=kind, parent=parent)
         parent = found
     assert parent is not None
     return parent
@@ -103,7 +103,7 @@ class AssetImporter(Importer):
     key_field = "asset_id"
     # New assets are registered this many at a time (one insert per table per batch).
     batch_size = 500
-    columns = frozenset({*services.ASSET_FIELDS, "location_name", "building", "floor", "room"})
+    columns = frozenset({*registry.ASSET_FIELDS, "location_name", "building", "floor", "room"})
 
     def __init__(self, *, by: Any = None) -> None:
         super().__init__(by=by)
@@ -160,7 +160,7 @@ class AssetImporter(Importer):
         existing, fields = self._checked(data)
         if existing is not None:
             return None
-        asset = services.asset_build(**fields)
+        asset = registry.asset_build(**fields)
         self._waiting.add(asset.asset_id.upper())
         # The place is found (or created) when the batch is written, so a batch
         # that fails leaves no new locations behind.
@@ -170,15 +170,15 @@ class AssetImporter(Importer):
         """One row on its own; ``run`` sends only updates here, new assets go in batches."""
         existing, fields = self._checked(data)  # in memory: cheap beside the update itself
         if existing is None:
-            (created,) = self.write_batch([_NewAsset(services.asset_build(**fields), data)])
+            (created,) = self.write_batch([_NewAsset(registry.asset_build(**fields), data)])
             return "created", created
         location_key, location = self._location(data)
         if location is not None:
             fields["location"] = location
-        before = snapshot(existing, services.ASSET_FIELDS)
-        asset = services.asset_update(by=self.by, asset=existing, **fields)
+        before = snapshot(existing, registry.ASSET_FIELDS)
+        asset = registry.asset_update(by=self.by, asset=existing, **fields)
         outcome: Outcome = (
-            "updated" if snapshot(asset, services.ASSET_FIELDS) != before else "unchanged"
+            "updated" if snapshot(asset, registry.ASSET_FIELDS) != before else "unchanged"
         )
         # Remembered only now: a row that failed halfway was rolled back with its savepoint.
         self._assets[asset.asset_id.upper()] = asset
@@ -193,7 +193,7 @@ class AssetImporter(Importer):
             if location is not None:
                 new.asset.location = location
                 found[location_key] = location
-        assets = services.assets_register(by=self.by, assets=[new.asset for new in payloads])
+        assets = registry.assets_register(by=self.by, assets=[new.asset for new in payloads])
         # Remembered only now, once the whole batch is written.
         self._assets.update((asset.asset_id.upper(), asset) for asset in assets)
         self._locations.update(found)
@@ -222,7 +222,7 @@ class AssetImporter(Importer):
             return "", None
         key = "names:" + "/".join(str(n or "").strip().lower() for n in named)
         cached = self._locations.get(key) or (also or {}).get(key)
-        return key, cached or services.location_resolve(
+        return key, cached or registry.location_resolve(
             site=named[0], building=named[1], floor=named[2], room=named[3], by=self.by
         )
 

@@ -18,8 +18,9 @@ from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
 from bench import Figure
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import Part, StockLevel, StockMovement
+from inventory.services import catalog, stock
 from tenants.models import Tenant
 from tenants.services import tenant_provision
 
@@ -58,9 +59,9 @@ def _tenant() -> Tenant:
 
 
 def _stocked_part(part_number: str, quantity: int) -> tuple[Part, int]:
-    location = services.stock_location_create(by=None, code=f"LOC-{part_number}", name="Store")
-    part = services.part_create(by=None, part_number=part_number, name="Bench bearing")
-    services.part_restock(
+    location = catalog.stock_location_create(by=None, code=f"LOC-{part_number}", name="Store")
+    part = catalog.part_create(by=None, part_number=part_number, name="Bench bearing")
+    stock.part_restock(
         part=part, quantity=Decimal(quantity), by=None, location=location, unit_cost=Decimal(2)
     )
     return part, StockLevel.objects.get(part=part).pk
@@ -115,7 +116,7 @@ def run() -> list[Figure]:
     one = Decimal(1)
 
     def usage() -> None:
-        services.part_usage_record(part=part, quantity=one, by=None, reference="bench")
+        stock.part_usage_record(part=part, quantity=one, by=None, reference="bench")
 
     def raw_update() -> None:
         with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from bench import Figure
 from bench.tenancy import bench_tenant, truncate
-from maintenance.services.pm import pm_generate_due
+from maintenance.pm.generation import pm_generate_due
 
 TITLE = "PM generation, 10,000 active schedules (work orders per second)"
 SCHEDULES = 10_000

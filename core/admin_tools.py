@@ -9,9 +9,9 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from core.exceptions import Conflict, InvalidInput, describe
+from core.exceptions import Conflict, Forbidden, InvalidInput, describe
 
-REFUSALS = (Conflict, InvalidInput)
+REFUSALS = (Conflict, Forbidden, InvalidInput)
 
 
 def apply_each(

@@ -24,8 +24,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core.auth import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.observability import metrics  # noqa: F401  (registers the collectors)
+        from core.reactions import load_reactions
         from core.tenancy import scope_content_type_cache
 
         scope_content_type_cache()
+        load_reactions()
         # roles_sync creates every app's permissions itself, so core's signal is enough.
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="core.roles_sync")

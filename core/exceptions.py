@@ -14,6 +14,14 @@ class Conflict(DomainError):
         self.code = code
 
 
+class Forbidden(DomainError):
+    """The person may not do this to this object (403 ``{detail}``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class InvalidInput(DomainError):
     """Input that only the service can judge wrong (400 ``{field: [messages]}``)."""
 
@@ -35,7 +43,7 @@ def describe(exc: Exception) -> str:
         if hasattr(exc, "error_dict"):
             return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         return " ".join(exc.messages)
-    if isinstance(exc, Conflict):
+    if isinstance(exc, Conflict | Forbidden):
         return exc.detail
     if isinstance(exc, DatabaseError):
         return f"database refused the row: {str(exc).splitlines()[0]}"

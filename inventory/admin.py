@@ -13,7 +13,6 @@ from import_export.admin import ImportExportMixin
 from core.admin import ReadOnlyAdmin
 from core.admin_tools import ServiceAdmin, apply_each, form_action
 from core.exceptions import Conflict, InvalidInput, describe
-from inventory import services
 from inventory.choices import AdjustmentReason, PurchaseOrderStatus
 from inventory.importers import PartResource
 from inventory.models import (
@@ -25,6 +24,7 @@ from inventory.models import (
     StockMovement,
     Vendor,
 )
+from inventory.services import catalog, purchasing, stock
 
 
 class RestockForm(forms.Form):
@@ -91,11 +91,11 @@ class StockLevelInline(admin.TabularInline):
 class PartAdmin(ImportExportMixin, ServiceAdmin):
     # Imports run through PartImporter, the same rules as ``import_parts``.
     resource_classes = [PartResource]
-    service_fields = services.PART_FIELDS
+    service_fields = catalog.PART_FIELDS
     service_object = "part"
-    service_create = staticmethod(services.part_create)
-    service_update = staticmethod(services.part_update)
-    service_delete = staticmethod(services.part_delete)
+    service_create = staticmethod(catalog.part_create)
+    service_update = staticmethod(catalog.part_update)
+    service_delete = staticmethod(catalog.part_delete)
     list_display = (
         "part_number",
         "name",
@@ -157,7 +157,7 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
             queryset,
             form_class=RestockForm,
             title="Restock parts",
-            apply=lambda part, data: services.part_restock(
+            apply=lambda part, data: stock.part_restock(
                 part=part,
                 quantity=data["quantity"],
                 by=request.user,
@@ -176,7 +176,7 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
             queryset,
             form_class=AdjustForm,
             title="Adjust stock",
-            apply=lambda part, data: services.part_adjust(
+            apply=lambda part, data: stock.part_adjust(
                 part=part,
                 by=request.user,
                 reason=data["reason"],
@@ -193,7 +193,7 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
         permissions=["suggest"],
     )
     def suggest_reorders(self, request: HttpRequest, queryset: QuerySet[Part]) -> None:
-        suggestion = services.purchase_orders_suggest(by=request.user, parts=queryset)
+        suggestion = purchasing.purchase_orders_suggest(by=request.user, parts=queryset)
         numbers = ", ".join(po.number or "" for po in suggestion.purchase_orders)
         if suggestion.purchase_orders:
             self.message_user(request, f"Drafted {numbers}.", messages.SUCCESS)
@@ -212,11 +212,11 @@ class StockLocationAdmin(ServiceAdmin):
     list_filter = ("kind",)
     search_fields = ("code", "name")
     readonly_fields = ("created_at", "updated_at")
-    service_fields = services.LOCATION_FIELDS
+    service_fields = catalog.LOCATION_FIELDS
     service_object = "location"
-    service_create = staticmethod(services.stock_location_create)
-    service_update = staticmethod(services.stock_location_update)
-    service_delete = staticmethod(services.stock_location_delete)
+    service_create = staticmethod(catalog.stock_location_create)
+    service_update = staticmethod(catalog.stock_location_update)
+    service_delete = staticmethod(catalog.stock_location_delete)
 
 
 @admin.register(Vendor)
@@ -225,11 +225,11 @@ class VendorAdmin(ServiceAdmin):
     list_filter = ("active",)
     search_fields = ("name", "contact_name", "email")
     readonly_fields = ("created_at", "updated_at")
-    service_fields = services.VENDOR_FIELDS
+    service_fields = catalog.VENDOR_FIELDS
     service_object = "vendor"
-    service_create = staticmethod(services.vendor_create)
-    service_update = staticmethod(services.vendor_update)
-    service_delete = staticmethod(services.vendor_delete)
+    service_create = staticmethod(catalog.vendor_create)
+    service_update = staticmethod(catalog.vendor_update)
+    service_delete = staticmethod(catalog.vendor_delete)
     # A vendor's site typed without a scheme is an https one (Django 6's default already).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -309,11 +309,11 @@ class PurchaseOrderAdmin(ServiceAdmin):
     inlines = [PurchaseOrderLineInline]
     actions = ["approve", "mark_ordered", "receive_all", "cancel"]
 
-    service_fields = services.PO_HEADER_FIELDS
+    service_fields = purchasing.PO_HEADER_FIELDS
     service_object = "purchase_order"
-    service_create = staticmethod(services.purchase_order_create)
-    service_update = staticmethod(services.purchase_order_update)
-    service_delete = staticmethod(services.purchase_order_delete)
+    service_create = staticmethod(purchasing.purchase_order_create)
+    service_update = staticmethod(purchasing.purchase_order_update)
+    service_delete = staticmethod(purchasing.purchase_order_delete)
 
     def after_save(self, obj: PurchaseOrder, saved: PurchaseOrder) -> None:
         obj.number = saved.number
@@ -324,7 +324,7 @@ class PurchaseOrderAdmin(ServiceAdmin):
         if not formset.has_changed() or form.instance.pk is None:
             return
         lines = [
-            services.OrderLine(
+            purchasing.OrderLine(
                 part=line_form.cleaned_data["part"],
                 quantity=line_form.cleaned_data["quantity"],
                 unit_cost=line_form.cleaned_data.get("unit_cost"),
@@ -337,7 +337,7 @@ class PurchaseOrderAdmin(ServiceAdmin):
             and not line_form.cleaned_data.get("DELETE")
         ]
         try:
-            services.purchase_order_update(
+            purchasing.purchase_order_update(
                 purchase_order=form.instance, by=request.user, lines=lines
             )
         except (Conflict, InvalidInput) as exc:
@@ -355,7 +355,7 @@ class PurchaseOrderAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda po: services.purchase_order_approve(purchase_order=po, by=request.user),
+            lambda po: purchasing.purchase_order_approve(purchase_order=po, by=request.user),
             "Approved",
         )
 
@@ -365,7 +365,7 @@ class PurchaseOrderAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda po: services.purchase_order_mark_ordered(purchase_order=po, by=request.user),
+            lambda po: purchasing.purchase_order_mark_ordered(purchase_order=po, by=request.user),
             "Marked as ordered",
         )
 
@@ -378,7 +378,7 @@ class PurchaseOrderAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda po: services.purchase_order_receive(purchase_order=po, by=request.user),
+            lambda po: purchasing.purchase_order_receive(purchase_order=po, by=request.user),
             "Received",
         )
 
@@ -388,6 +388,6 @@ class PurchaseOrderAdmin(ServiceAdmin):
             self,
             request,
             queryset,
-            lambda po: services.purchase_order_cancel(purchase_order=po, by=request.user),
+            lambda po: purchasing.purchase_order_cancel(purchase_order=po, by=request.user),
             "Cancelled",
         )

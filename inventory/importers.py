@@ -30,9 +30,9 @@ from rest_framework import serializers
 
 from core.exceptions import InvalidInput
 from core.importing import Importer, ImporterResource, Outcome, RowRejected
-from inventory import services
 from inventory.choices import Unit
 from inventory.models import Part, StockLocation, StockMovement, Vendor
+from inventory.services import catalog, stock
 
 UNIT_ALIASES = {
     "pcs": Unit.EACH,
@@ -159,14 +159,14 @@ class PartImporter(Importer):
         if not row.is_valid():
             raise InvalidInput({k: [str(m) for m in v] for k, v in row.errors.items()})
         values = dict(row.validated_data)
-        stock = _stock_entries(data.get("stock"))
+        openings = _stock_entries(data.get("stock"))
         opening = values.pop("quantity", None)
         location_code = values.pop("location", None)
         vendor_name = values.pop("vendor", None)
         if opening is not None and opening > 0:
             if location_code is None:
                 raise RowRejected("an opening quantity needs a location")
-            stock.insert(0, (location_code, opening))
+            openings.insert(0, (location_code, opening))
 
         if vendor_name is not None:
             values["vendor"] = self._vendor(vendor_name)
@@ -177,7 +177,7 @@ class PartImporter(Importer):
         if part is None:
             if not values.get("name"):
                 raise InvalidInput({"name": ["Required for a new part."]})
-            part = services.part_create(by=self.by, **values)
+            part = catalog.part_create(by=self.by, **values)
             outcome: Outcome = "created"
         else:
             if StockMovement.objects.filter(part=part).exists():
@@ -191,16 +191,16 @@ class PartImporter(Importer):
             }
             outcome = "unchanged"
             if changed:
-                part = services.part_update(part=part, by=self.by, **changed)
+                part = catalog.part_update(part=part, by=self.by, **changed)
                 outcome = "updated"
 
-        for code, quantity in stock:
+        for code, quantity in openings:
             if quantity == 0:
                 continue
             location = self._location(code)
             if StockMovement.objects.filter(part=part, location=location).exists():
                 continue
-            services.part_restock(
+            stock.part_restock(
                 part=part,
                 quantity=quantity,
                 by=self.by,
@@ -213,12 +213,12 @@ class PartImporter(Importer):
 
     def _vendor(self, name: str) -> Vendor:
         vendor = Vendor.objects.filter(name__iexact=name.strip()).first()
-        return vendor or services.vendor_create(by=self.by, name=name)
+        return vendor or catalog.vendor_create(by=self.by, name=name)
 
     def _location(self, code: str) -> StockLocation:
         code = code.strip()
         location = StockLocation.objects.filter(code__iexact=code).first()
-        return location or services.stock_location_create(by=self.by, code=code, name=code)
+        return location or catalog.stock_location_create(by=self.by, code=code, name=code)
 
 
 class PartResource(ImporterResource):

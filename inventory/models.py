@@ -216,12 +216,12 @@ class StockMovement(models.Model):
     total_cost = models.DecimalField(**MONEY, help_text="|quantity| x unit cost, to the cent.")
     reason = models.CharField(max_length=20, choices=AdjustmentReason.choices, blank=True)
     reference = models.CharField(max_length=100, blank=True, db_index=True)
-    work_order = models.ForeignKey(
-        "maintenance.WorkOrder",
+    # The store knows work orders only by id: maintenance sits above inventory and
+    # holds the foreign key constraint on this column (its migration 0004).
+    work_order_id = models.BigIntegerField(
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
-        related_name="stock_movements",
+        db_index=True,
         help_text="The work order the parts went to (or came back from).",
     )
     purchase_order_line = models.ForeignKey(

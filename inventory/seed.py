@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db import transaction
 
-from inventory import services
 from inventory.choices import LocationKind, PurchaseOrderStatus, Unit
 from inventory.models import Part, PurchaseOrder, StockLocation, Vendor
+from inventory.services import catalog, purchasing, stock
 
 DEMO_PART_COUNT = 300
 DEMO_ORDER_NOTE = "Demo purchase order"
@@ -169,7 +169,7 @@ def _locations() -> dict[str, StockLocation]:
     for code, name, kind, parent in LOCATIONS:
         location = StockLocation.objects.filter(code__iexact=code).first()
         if location is None:
-            location = services.stock_location_create(
+            location = catalog.stock_location_create(
                 by=None, code=code, name=name, kind=kind, parent=found.get(parent or "")
             )
         found[code] = location
@@ -181,7 +181,7 @@ def _vendors() -> list[Vendor]:
     for name, contact, email, lead_time in VENDORS:
         vendor = Vendor.objects.filter(name__iexact=name).first()
         if vendor is None:
-            vendor = services.vendor_create(
+            vendor = catalog.vendor_create(
                 by=None, name=name, contact_name=contact, email=email, lead_time_days=lead_time
             )
         found.append(vendor)
@@ -198,7 +198,7 @@ def seed_demo(*, stdout: Any, part_count: int = DEMO_PART_COUNT) -> None:
     for spec in part_specs(part_count):
         if spec.part_number.lower() in existing:
             continue
-        part = services.part_create(
+        part = catalog.part_create(
             by=None,
             part_number=spec.part_number,
             name=spec.name,
@@ -214,7 +214,7 @@ def seed_demo(*, stdout: Any, part_count: int = DEMO_PART_COUNT) -> None:
 
     for index, (part, spec) in enumerate(created):
         if spec.opening > 0:
-            services.part_restock(
+            stock.part_restock(
                 part=part,
                 quantity=spec.opening,
                 by=None,
@@ -224,7 +224,7 @@ def seed_demo(*, stdout: Any, part_count: int = DEMO_PART_COUNT) -> None:
         if not spec.low and index % 4 == 0:
             # A little history: a second receipt at another price, some usage on work orders,
             # never taking a part down to its reorder point.
-            services.part_restock(
+            stock.part_restock(
                 part=part,
                 quantity=spec.reorder_point,
                 by=None,
@@ -232,7 +232,7 @@ def seed_demo(*, stdout: Any, part_count: int = DEMO_PART_COUNT) -> None:
                 unit_cost=(spec.unit_cost * Decimal("1.1")).quantize(Decimal("0.01")),
                 reference=f"Delivery note DN-{index + 1:05d}",
             )
-            services.part_usage_record(
+            stock.part_usage_record(
                 part=part,
                 quantity=spec.reorder_point,
                 by=None,
@@ -275,28 +275,28 @@ def _demo_orders(parts: list[Part]) -> int:
             continue
         vendor = chosen[0].vendor
         lines = [
-            services.OrderLine(part=part, quantity=part.reorder_quantity or Decimal(5))
+            purchasing.OrderLine(part=part, quantity=part.reorder_quantity or Decimal(5))
             for part in chosen
         ]
-        order = services.purchase_order_create(
+        order = purchasing.purchase_order_create(
             vendor=vendor, by=None, lines=lines, notes=DEMO_ORDER_NOTE
         )
         if status != PurchaseOrderStatus.DRAFT:
-            services.purchase_order_approve(purchase_order=order, by=None)
+            purchasing.purchase_order_approve(purchase_order=order, by=None)
         if status in {
             PurchaseOrderStatus.ORDERED,
             PurchaseOrderStatus.PARTIALLY_RECEIVED,
             PurchaseOrderStatus.RECEIVED,
         }:
-            services.purchase_order_mark_ordered(purchase_order=order, by=None)
+            purchasing.purchase_order_mark_ordered(purchase_order=order, by=None)
         if status == PurchaseOrderStatus.PARTIALLY_RECEIVED:
             first = order.lines.order_by("id").first()
-            services.purchase_order_receive(
+            purchasing.purchase_order_receive(
                 purchase_order=order,
                 by=None,
-                lines=[services.ReceiveLine(line_id=first.pk, quantity=first.quantity / 2)],
+                lines=[stock.ReceiveLine(line_id=first.pk, quantity=first.quantity / 2)],
             )
         if status == PurchaseOrderStatus.RECEIVED:
-            services.purchase_order_receive(purchase_order=order, by=None)
+            purchasing.purchase_order_receive(purchase_order=order, by=None)
         made += 1
     return made

@@ -3,7 +3,6 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import (
     DecimalField,
@@ -68,13 +67,6 @@ def part_list() -> QuerySet[Part]:
 def low_stock_parts() -> QuerySet[Part]:
     """Active parts whose quantity on hand is at or below their reorder point."""
     return part_list().filter(active=True, quantity_on_hand__lte=F("reorder_point"))
-
-
-def part_detail_data(part_id: int) -> dict[str, Any]:
-    """The part as ``GET .../parts/{id}/`` returns it (for event payloads)."""
-    from inventory.api.serializers import PartSerializer
-
-    return dict(PartSerializer(part_list().get(pk=part_id)).data)
 
 
 def part_history(part: Part) -> QuerySet[StockMovement]:

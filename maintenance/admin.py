@@ -8,8 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html_join
 
-from core.admin_tools import ServiceAdmin, apply_each, form_action
+from core.admin_tools import REFUSALS, ServiceAdmin, apply_each, form_action
+from core.exceptions import describe
 from core.models import User
 from core.roles import WORKER_ROLES
 from maintenance import services
@@ -30,6 +32,9 @@ from maintenance.models import (
     WorkOrderTemplate,
     WorkRequest,
 )
+from maintenance.pm import calendars, generation, schedules
+from maintenance.pm import selectors as pm_selectors
+from maintenance.services import maintenance_settings, requests, templates
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -229,7 +234,7 @@ class WorkOrderAdmin(ServiceAdmin):
 
 
 @admin.register(WorkRequest)
-class WorkRequestAdmin(admin.ModelAdmin):
+class WorkRequestAdmin(ServiceAdmin):
     list_display = (
         "created_at",
         "title",
@@ -245,6 +250,9 @@ class WorkRequestAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "reporter_name", "asset__asset_id")
     list_select_related = ("asset", "requested_by", "work_order")
     actions = ["approve", "reject"]
+
+    service_object = "request"
+    service_delete = staticmethod(requests.work_request_delete)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in WorkRequest._meta.fields]
@@ -292,11 +300,42 @@ class TemplatePartInline(admin.TabularInline):
 
 
 @admin.register(WorkOrderTemplate)
-class WorkOrderTemplateAdmin(admin.ModelAdmin):
+class WorkOrderTemplateAdmin(ServiceAdmin):
     list_display = ("name", "work_type", "priority", "estimated_hours", "estimated_cost", "active")
     list_filter = ("work_type", "active")
     search_fields = ("name",)
     inlines = [TemplateStepInline, TemplatePartInline]
+
+    service_fields = templates.TEMPLATE_FIELDS
+    service_object = "template"
+    service_create = staticmethod(templates.template_create)
+    service_update = staticmethod(templates.template_update)
+    service_delete = staticmethod(templates.template_delete)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The checklist and parts go through the template service as whole lists."""
+        lists: dict[str, list[dict[str, Any]]] = {}
+        for formset in formsets:
+            if not formset.has_changed():
+                continue
+            kept = [
+                f.cleaned_data
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            if formset.model is TemplateStep:
+                lists["steps"] = [
+                    {k: v for k, v in row.items() if k in templates.STEP_FIELDS} for row in kept
+                ]
+            else:
+                lists["parts"] = [
+                    {"part": row["part"], "quantity": row["quantity"]} for row in kept
+                ]
+        if lists and form.instance.pk is not None:
+            try:
+                templates.template_update(by=request.user, template=form.instance, **lists)
+            except REFUSALS as exc:
+                self.message_user(request, describe(exc), messages.ERROR)
 
 
 @admin.register(MaintenanceEvent)
@@ -318,8 +357,13 @@ class MaintenanceEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceSettings)
-class MaintenanceSettingsAdmin(admin.ModelAdmin):
+class MaintenanceSettingsAdmin(ServiceAdmin):
     list_display = ("__str__", "default_labor_rate", "updated_at")
+
+    service_fields = maintenance_settings.SETTINGS_FIELDS
+    service_object = "settings"
+    service_create = staticmethod(maintenance_settings.maintenance_settings_update)
+    service_update = staticmethod(maintenance_settings.maintenance_settings_update)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not MaintenanceSettings.objects.exists()
@@ -329,9 +373,15 @@ class MaintenanceSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceCalendar)
-class MaintenanceCalendarAdmin(admin.ModelAdmin):
+class MaintenanceCalendarAdmin(ServiceAdmin):
     list_display = ("name", "timezone", "days", "working_hours", "holiday_count")
     search_fields = ("name",)
+
+    service_fields = calendars.CALENDAR_FIELDS
+    service_object = "calendar"
+    service_create = staticmethod(calendars.calendar_create)
+    service_update = staticmethod(calendars.calendar_update)
+    service_delete = staticmethod(calendars.calendar_delete)
 
     @admin.display(description="Working days")
     def days(self, obj: MaintenanceCalendar) -> str:
@@ -342,22 +392,9 @@ class MaintenanceCalendarAdmin(admin.ModelAdmin):
     def holiday_count(self, obj: MaintenanceCalendar) -> int:
         return len(obj.holidays)
 
-    def save_model(
-        self, request: HttpRequest, obj: MaintenanceCalendar, form: Any, change: bool
-    ) -> None:
-        from maintenance.scheduling import WorkingCalendar
-
-        WorkingCalendar.from_config(
-            timezone=obj.timezone,
-            working_days=obj.working_days,
-            working_hours=obj.working_hours,
-            holidays=[d.isoformat() for d in obj.holidays],
-        )
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(PMSchedule)
-class PMScheduleAdmin(admin.ModelAdmin):
+class PMScheduleAdmin(ServiceAdmin):
     list_display = (
         "name",
         "trigger_type",
@@ -373,18 +410,28 @@ class PMScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("next_due_at", "last_generated_at", "forecast")
     actions = ["generate_now"]
 
+    service_fields = (*schedules.SCHEDULE_FIELDS, "assets")
+    service_object = "schedule"
+    service_create = staticmethod(schedules.schedule_create)
+    service_update = staticmethod(schedules.schedule_update)
+    service_delete = staticmethod(schedules.schedule_delete)
+
+    def service_data(self, form: forms.ModelForm, change: bool) -> dict[str, Any]:
+        data = super().service_data(form, change)
+        if "assets" in data:
+            data["assets"] = list(data["assets"])
+        return data
+
     def has_generate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("maintenance.generate_pmschedule")
 
     @admin.display(description="Next 90 days")
     def forecast(self, obj: PMSchedule) -> str:
-        from django.utils.html import format_html_join
-
-        from maintenance.pm_selectors import schedule_forecast
-
         if obj.pk is None:
             return "-"
-        items = schedule_forecast(obj, until=timezone.now() + timedelta(days=90), limit=50)
+        items = pm_selectors.schedule_forecast(
+            obj, until=timezone.now() + timedelta(days=90), limit=50
+        )
         if not items:
             return "Nothing foreseeable."
         return format_html_join(
@@ -393,33 +440,15 @@ class PMScheduleAdmin(admin.ModelAdmin):
             ((f"{i.due:%Y-%m-%d %H:%M} UTC", i.asset_id) for i in items),
         )
 
-    def save_model(self, request: HttpRequest, obj: PMSchedule, form: Any, change: bool) -> None:
-        from maintenance.services import pm
-
-        fields = {k: v for k, v in form.cleaned_data.items() if k in pm.SCHEDULE_FIELDS}
-        assets = list(form.cleaned_data.get("assets", []))
-        if change:
-            saved = pm.schedule_update(by=request.user, schedule=obj, assets=assets, **fields)
-        else:
-            saved = pm.schedule_create(by=request.user, assets=assets, **fields)
-        obj.pk = saved.pk
-        obj._state.adding = False
-
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The schedule's assets were set by the service.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def delete_model(self, request: HttpRequest, obj: PMSchedule) -> None:
-        from maintenance.services import pm
-
-        pm.schedule_delete(by=request.user, schedule=obj)
-
     @admin.action(description="Generate due work orders now", permissions=["generate"])
     def generate_now(self, request: HttpRequest, queryset: QuerySet[PMSchedule]) -> None:
-        from maintenance.services import pm
-
         created = sum(
-            len(pm.pm_generate(by=request.user, schedule=schedule).created) for schedule in queryset
+            len(generation.pm_generate(by=request.user, schedule=schedule).created)
+            for schedule in queryset
         )
         self.message_user(request, f"{created} work orders created.", messages.SUCCESS)

@@ -23,21 +23,9 @@ class MaintenanceConfig(AppConfig):
         "requester": ["add_workrequest", "view_workrequest", "view_attachment"],
     }
 
-    def ready(self) -> None:
-        from assets import signals
-        from maintenance import receivers
-
-        signals.meter_reading_recorded.connect(
-            receivers.record_reading, dispatch_uid="maintenance.reading"
-        )
-        signals.alert_raised.connect(receivers.record_alert, dispatch_uid="maintenance.alert")
-        signals.performance_recorded.connect(
-            receivers.check_performance, dispatch_uid="maintenance.performance"
-        )
-
     def seed_demo(self, stdout: Any) -> None:
         from maintenance.demo import seed_demo_work
-        from maintenance.pm_demo import seed_demo_programme
+        from maintenance.pm.demo import seed_demo_programme
 
         seed_demo_work(stdout=stdout)
         seed_demo_programme(stdout=stdout)

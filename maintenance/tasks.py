@@ -4,8 +4,8 @@ import structlog
 from celery import shared_task
 
 from core.jobs import run_once
+from maintenance.pm.generation import pm_generate_due
 from maintenance.services.attachments import attachments_orphaned_sweep
-from maintenance.services.pm import pm_generate_due
 
 logger = structlog.get_logger(__name__)
 

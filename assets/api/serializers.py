@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.choices import PERFORMANCE_METRICS, AssetStatus, AssetType, Condition
+from assets.events import alert_payload
 from assets.links import request_url_for
 from assets.models import (
     Alert,
@@ -16,6 +17,7 @@ from assets.models import (
     PerformanceRecord,
     Threshold,
 )
+from core.api.serializers import PublicShapeMixin
 
 
 class AssetRefField(serializers.SlugRelatedField):
@@ -286,7 +288,8 @@ class AssetStatusSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(PublicShapeMixin, serializers.ModelSerializer):
+    payload_builder = staticmethod(alert_payload)
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True)
     acknowledged_by = serializers.CharField(

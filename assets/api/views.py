@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assets import selectors, services
+from assets import selectors
 from assets.api.filters import AlertFilter, AssetFilter, LocationFilter, ThresholdFilter
 from assets.api.serializers import (
     AlertActionSerializer,
@@ -35,6 +35,8 @@ from assets.api.serializers import (
 from assets.choices import CRITICALITY_RANK
 from assets.links import request_url_for
 from assets.models import Alert, Asset, Location, Threshold
+from assets.services import meters as metering
+from assets.services import monitoring, registry
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
 from core.exceptions import InvalidInput
@@ -107,17 +109,17 @@ class AssetViewSet(viewsets.ModelViewSet):
         )
 
     def perform_create(self, serializer: AssetSerializer) -> None:
-        serializer.instance = services.asset_create(
+        serializer.instance = registry.asset_create(
             by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer: AssetSerializer) -> None:
-        serializer.instance = services.asset_update(
+        serializer.instance = registry.asset_update(
             by=self.request.user, asset=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Asset) -> None:
-        services.asset_delete(by=self.request.user, asset=instance)
+        registry.asset_delete(by=self.request.user, asset=instance)
 
     def _history(
         self,
@@ -205,7 +207,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         moved_at = data.pop("moved_at", None)
-        change = services.asset_move(by=request.user, asset=asset, at=moved_at, **data)
+        change = registry.asset_move(by=request.user, asset=asset, at=moved_at, **data)
         return Response(AssetLocationChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=TIME_WINDOW, responses=AssetLocationChangeSerializer(many=True))
@@ -243,7 +245,7 @@ class AssetViewSet(viewsets.ModelViewSet):
             )
         body = PerformanceRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        record, alerts = services.performance_record(
+        record, alerts = monitoring.performance_record(
             by=request.user, asset=asset, **body.validated_data
         )
         data = PerformanceRecordSerializer(record, context={"alerts": alerts}).data
@@ -272,7 +274,9 @@ class AssetViewSet(viewsets.ModelViewSet):
             )
         body = ConditionAssessmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assessment = services.condition_assess(by=request.user, asset=asset, **body.validated_data)
+        assessment = monitoring.condition_assess(
+            by=request.user, asset=asset, **body.validated_data
+        )
         return Response(
             ConditionAssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED
         )
@@ -288,7 +292,7 @@ class AssetViewSet(viewsets.ModelViewSet):
             return Response(MeterSerializer(meters, many=True).data)
         body = MeterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        meter = services.meter_create(by=request.user, asset=asset, **body.validated_data)
+        meter = metering.meter_create(by=request.user, asset=asset, **body.validated_data)
         return Response(MeterSerializer(meter).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -316,10 +320,10 @@ class AssetViewSet(viewsets.ModelViewSet):
         body = MeterReadingInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        meter = services.meter_for_reading(
+        meter = metering.meter_for_reading(
             by=request.user, asset=asset, meter=data.pop("meter"), unit=data.pop("unit", "")
         )
-        reading = services.meter_reading_record(by=request.user, meter=meter, **data)
+        reading = metering.meter_reading_record(by=request.user, meter=meter, **data)
         return Response(MeterReadingSerializer(reading).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -363,7 +367,7 @@ class AssetViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="qr/rotate")
     def qr_rotate(self, request: Request, asset_id: str) -> Response:
         """Issue a new request token: printed labels with the old one stop working."""
-        asset = services.asset_rotate_request_token(by=request.user, asset=self.get_object())
+        asset = registry.asset_rotate_request_token(by=request.user, asset=self.get_object())
         return Response(self.get_serializer(asset).data)
 
     @extend_schema(request=AssetStatusSerializer, responses=AssetSerializer)
@@ -372,7 +376,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         """Put the asset into a status, with a reason (recorded with any downtime)."""
         body = AssetStatusSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        asset = services.asset_change_status(
+        asset = registry.asset_change_status(
             by=request.user, asset=self.get_object(), **body.validated_data
         )
         return Response(self.get_serializer(asset).data)
@@ -398,7 +402,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         """Mark an open alert as seen and being handled (409 if it is not open)."""
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        alert = services.alert_acknowledge(
+        alert = monitoring.alert_acknowledge(
             by=request.user, alert=self.get_object(), **body.validated_data
         )
         return Response(self.get_serializer(alert).data)
@@ -409,7 +413,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         """Close an alert (409 if already resolved); the next breach raises a new one."""
         body = AlertActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        alert = services.alert_resolve(
+        alert = monitoring.alert_resolve(
             by=request.user, alert=self.get_object(), **body.validated_data
         )
         return Response(self.get_serializer(alert).data)
@@ -426,17 +430,17 @@ class LocationViewSet(viewsets.ModelViewSet):
     ordering_fields = ["path", "name", "created_at"]
 
     def perform_create(self, serializer: LocationSerializer) -> None:
-        serializer.instance = services.location_create(
+        serializer.instance = registry.location_create(
             by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer: LocationSerializer) -> None:
-        serializer.instance = services.location_update(
+        serializer.instance = registry.location_update(
             by=self.request.user, location=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Location) -> None:
-        services.location_delete(by=self.request.user, location=instance)
+        registry.location_delete(by=self.request.user, location=instance)
 
 
 class ThresholdViewSet(viewsets.ModelViewSet):
@@ -449,14 +453,14 @@ class ThresholdViewSet(viewsets.ModelViewSet):
     ordering_fields = ["metric", "severity", "created_at"]
 
     def perform_create(self, serializer: ThresholdSerializer) -> None:
-        serializer.instance = services.threshold_create(
+        serializer.instance = monitoring.threshold_create(
             by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer: ThresholdSerializer) -> None:
-        serializer.instance = services.threshold_update(
+        serializer.instance = monitoring.threshold_update(
             by=self.request.user, threshold=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Threshold) -> None:
-        services.threshold_delete(by=self.request.user, threshold=instance)
+        monitoring.threshold_delete(by=self.request.user, threshold=instance)

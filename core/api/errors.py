@@ -11,12 +11,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from core.exceptions import Conflict, InvalidInput
+from core.exceptions import Conflict, Forbidden, InvalidInput
 
 logger = structlog.get_logger(__name__)
 
@@ -35,7 +35,9 @@ def _conflict(detail: str, code: str) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Conflict):
         return _conflict(exc.detail, exc.code)
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, Forbidden):
+        exc = PermissionDenied(exc.detail)
+    elif isinstance(exc, InvalidInput):
         set_rollback()
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework import serializers
@@ -55,3 +56,18 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "request_id",
         ]
         read_only_fields = fields
+
+
+class PublicShapeMixin:
+    """A serializer whose output is its object's public payload.
+
+    Each app's ``events.py`` builds an object's public shape once (the detail
+    endpoint's body and the events' data are the same thing); the serializer
+    keeps the fields for input and for the schema, and renders through
+    ``payload_builder``. A test holds the two field lists equal.
+    """
+
+    payload_builder: Callable[[Any], dict[str, Any]]
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return type(self).payload_builder(instance)

@@ -7,7 +7,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.serializers import PublicShapeMixin
 from inventory.choices import AdjustmentReason
+from inventory.events import part_payload
 from inventory.models import (
     Part,
     PurchaseOrder,
@@ -17,7 +19,7 @@ from inventory.models import (
     StockMovement,
     Vendor,
 )
-from inventory.services import MAX_QUANTITY
+from inventory.services.quantities import MAX_QUANTITY
 
 BIGINT_MAX = 2**63 - 1
 MAX_UNIT_COST = Decimal("9999999999.9999")
@@ -55,11 +57,10 @@ def reference_field() -> serializers.CharField:
     )
 
 
-def work_order_field() -> serializers.PrimaryKeyRelatedField:
-    from maintenance.models import WorkOrder
-
-    return serializers.PrimaryKeyRelatedField(
-        queryset=WorkOrder.objects.all(),
+def work_order_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
         required=False,
         allow_null=True,
         default=None,
@@ -84,12 +85,18 @@ class PartStockSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartSerializer(serializers.ModelSerializer):
+class PartSerializer(PublicShapeMixin, serializers.ModelSerializer):
     """A spare part. ``quantity_on_hand`` is the sum of ``stock`` over its locations;
     ``unit_cost`` is the moving-average cost; ``location`` is the default stock
     location and ``vendor`` the preferred vendor."""
 
-    quantity_on_order = serializers.SerializerMethodField()
+    payload_builder = staticmethod(part_payload)
+    quantity_on_order = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        read_only=True,
+        help_text="Still to arrive on open purchase orders.",
+    )
     is_low_stock = serializers.BooleanField(read_only=True)
     stock = PartStockSerializer(source="stock_levels", many=True, read_only=True)
 
@@ -122,12 +129,6 @@ class PartSerializer(serializers.ModelSerializer):
             "reorder_quantity": {"min_value": Decimal("0")},
             "unit_cost": {"min_value": Decimal("0")},
         }
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_quantity_on_order(self, part: Part) -> Decimal:
-        """Still to arrive on open purchase orders."""
-        value = getattr(part, "quantity_on_order", None)
-        return value if value is not None else Decimal("0")
 
 
 class StockLocationSerializer(serializers.ModelSerializer):

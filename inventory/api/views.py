@@ -8,15 +8,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
-from core.roles import Role
-from inventory import selectors, services
+from core.reactions import dispatch
+from inventory import selectors
 from inventory.api.filters import (
     PartFilter,
     PurchaseOrderFilter,
@@ -45,7 +44,9 @@ from inventory.api.serializers import (
     StockMovementSerializer,
     VendorSerializer,
 )
+from inventory.events import StockMovingForWorkOrder
 from inventory.models import Part, PurchaseOrder, StockLocation, StockMovement, Vendor
+from inventory.services import catalog, purchasing, stock
 
 CONFLICT = OpenApiResponse(
     response=inline_serializer(
@@ -56,13 +57,11 @@ CONFLICT = OpenApiResponse(
 )
 
 
-def _work_order_for(request: Request, work_order: Any) -> int | None:
-    """The id of the work order stock moves for; technicians book only on their own work."""
-    if work_order is None:
-        return None
-    if request.user.role == Role.TECHNICIAN and work_order.assigned_to_id != request.user.pk:
-        raise PermissionDenied("Technicians record parts on the work orders assigned to them.")
-    return work_order.pk
+def _booking_on(request: Request, work_order_id: int | None) -> int | None:
+    """The work order stock moves for, once its keeper has agreed this person may book on it."""
+    if work_order_id is not None:
+        dispatch(StockMovingForWorkOrder(work_order_id=work_order_id, by=request.user))
+    return work_order_id
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -115,17 +114,17 @@ class PartViewSet(viewsets.ModelViewSet):
         return selectors.part_list().get(pk=part.pk)
 
     def perform_create(self, serializer: PartSerializer) -> None:
-        part = services.part_create(by=self.request.user, **serializer.validated_data)
+        part = catalog.part_create(by=self.request.user, **serializer.validated_data)
         serializer.instance = self._fresh(part)
 
     def perform_update(self, serializer: PartSerializer) -> None:
-        part = services.part_update(
+        part = catalog.part_update(
             part=serializer.instance, by=self.request.user, **serializer.validated_data
         )
         serializer.instance = self._fresh(part)
 
     def perform_destroy(self, instance: Part) -> None:
-        services.part_delete(part=instance, by=self.request.user)
+        catalog.part_delete(part=instance, by=self.request.user)
 
     def _stock_result(self, part: Part, movements: list[StockMovement]) -> Response:
         result = {"part": self._fresh(part), "movements": movements}
@@ -156,12 +155,12 @@ class PartViewSet(viewsets.ModelViewSet):
         """
         part = self.get_object()
         body = _validated(PartUsageSerializer, request)
-        movements = services.part_usage_record(
+        movements = stock.part_usage_record(
             part=part,
             quantity=body["quantity"],
             by=request.user,
             location=body["location"],
-            work_order_id=_work_order_for(request, body["work_order"]),
+            work_order_id=_booking_on(request, body["work_order"]),
             reference=body["reference"],
             notes=body["notes"],
         )
@@ -175,9 +174,9 @@ class PartViewSet(viewsets.ModelViewSet):
     def consume(self, request: Request) -> Response:
         """Take several parts at once, all or nothing; 409 names every short part."""
         body = _validated(PartsConsumeSerializer, request)
-        movements = services.parts_consume(
+        movements = stock.parts_consume(
             lines=[
-                services.ConsumeLine(
+                stock.ConsumeLine(
                     part_id=line["part"].pk,
                     quantity=line["quantity"],
                     location_id=line["location"].pk if line["location"] else None,
@@ -186,7 +185,7 @@ class PartViewSet(viewsets.ModelViewSet):
             ],
             by=request.user,
             reference=body["reference"],
-            work_order_id=_work_order_for(request, body["work_order"]),
+            work_order_id=_booking_on(request, body["work_order"]),
             notes=body["notes"],
         )
         total = sum((movement.total_cost for movement in movements), Decimal("0"))
@@ -204,12 +203,12 @@ class PartViewSet(viewsets.ModelViewSet):
         """Put unused parts back into stock."""
         part = self.get_object()
         body = _validated(PartReturnSerializer, request)
-        movement = services.part_return(
+        movement = stock.part_return(
             part=part,
             quantity=body["quantity"],
             by=request.user,
             location=body["location"],
-            work_order_id=_work_order_for(request, body["work_order"]),
+            work_order_id=_booking_on(request, body["work_order"]),
             reference=body["reference"],
             notes=body["notes"],
         )
@@ -221,7 +220,7 @@ class PartViewSet(viewsets.ModelViewSet):
         """Receive stock; `unit_cost` updates the moving-average cost."""
         part = self.get_object()
         body = _validated(PartRestockSerializer, request)
-        movement = services.part_restock(part=part, by=request.user, **body)
+        movement = stock.part_restock(part=part, by=request.user, **body)
         return self._stock_result(part, [movement])
 
     @extend_schema(
@@ -233,7 +232,7 @@ class PartViewSet(viewsets.ModelViewSet):
         """Correct the stock at one location by `delta`, or to the `counted` level."""
         part = self.get_object()
         body = _validated(PartAdjustSerializer, request)
-        movement = services.part_adjust(part=part, by=request.user, **body)
+        movement = stock.part_adjust(part=part, by=request.user, **body)
         return self._stock_result(part, [movement])
 
     @extend_schema(
@@ -245,7 +244,7 @@ class PartViewSet(viewsets.ModelViewSet):
         """Move stock from one location to another."""
         part = self.get_object()
         body = _validated(PartTransferSerializer, request)
-        movements = services.part_transfer(part=part, by=request.user, **body)
+        movements = stock.part_transfer(part=part, by=request.user, **body)
         return self._stock_result(part, movements)
 
     @extend_schema(responses=StockMovementSerializer(many=True))
@@ -285,17 +284,17 @@ class StockLocationViewSet(viewsets.ModelViewSet):
         return selectors.stock_location_list()
 
     def perform_create(self, serializer: StockLocationSerializer) -> None:
-        serializer.instance = services.stock_location_create(
+        serializer.instance = catalog.stock_location_create(
             by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer: StockLocationSerializer) -> None:
-        serializer.instance = services.stock_location_update(
+        serializer.instance = catalog.stock_location_update(
             location=serializer.instance, by=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: StockLocation) -> None:
-        services.stock_location_delete(location=instance, by=self.request.user)
+        catalog.stock_location_delete(location=instance, by=self.request.user)
 
 
 class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
@@ -338,22 +337,22 @@ class VendorViewSet(viewsets.ModelViewSet):
         return selectors.vendor_list()
 
     def perform_create(self, serializer: VendorSerializer) -> None:
-        serializer.instance = services.vendor_create(
+        serializer.instance = catalog.vendor_create(
             by=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer: VendorSerializer) -> None:
-        serializer.instance = services.vendor_update(
+        serializer.instance = catalog.vendor_update(
             vendor=serializer.instance, by=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Vendor) -> None:
-        services.vendor_delete(vendor=instance, by=self.request.user)
+        catalog.vendor_delete(vendor=instance, by=self.request.user)
 
 
-def _order_lines(rows: list[dict[str, Any]]) -> list[services.OrderLine]:
+def _order_lines(rows: list[dict[str, Any]]) -> list[purchasing.OrderLine]:
     return [
-        services.OrderLine(
+        purchasing.OrderLine(
             part=row["part"],
             quantity=row["quantity"],
             unit_cost=row.get("unit_cost"),
@@ -390,19 +389,19 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: PurchaseOrderSerializer) -> None:
         data = dict(serializer.validated_data)
         lines = _order_lines(data.pop("lines", []))
-        purchase_order = services.purchase_order_create(by=self.request.user, lines=lines, **data)
+        purchase_order = purchasing.purchase_order_create(by=self.request.user, lines=lines, **data)
         serializer.instance = self._fresh(purchase_order)
 
     def perform_update(self, serializer: PurchaseOrderSerializer) -> None:
         data = dict(serializer.validated_data)
         lines = _order_lines(data.pop("lines")) if "lines" in data else None
-        purchase_order = services.purchase_order_update(
+        purchase_order = purchasing.purchase_order_update(
             purchase_order=serializer.instance, by=self.request.user, lines=lines, **data
         )
         serializer.instance = self._fresh(purchase_order)
 
     def perform_destroy(self, instance: PurchaseOrder) -> None:
-        services.purchase_order_delete(purchase_order=instance, by=self.request.user)
+        purchasing.purchase_order_delete(purchase_order=instance, by=self.request.user)
 
     def _respond(self, purchase_order: PurchaseOrder) -> Response:
         return Response(PurchaseOrderSerializer(self._fresh(purchase_order)).data)
@@ -412,7 +411,7 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """Approve a draft (it needs at least one line)."""
         return self._respond(
-            services.purchase_order_approve(purchase_order=self.get_object(), by=request.user)
+            purchasing.purchase_order_approve(purchase_order=self.get_object(), by=request.user)
         )
 
     @extend_schema(request=None, responses={200: PurchaseOrderSerializer, 409: CONFLICT})
@@ -420,7 +419,9 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
     def order(self, request: Request, pk: str | None = None) -> Response:
         """Mark an approved order as sent to the vendor."""
         return self._respond(
-            services.purchase_order_mark_ordered(purchase_order=self.get_object(), by=request.user)
+            purchasing.purchase_order_mark_ordered(
+                purchase_order=self.get_object(), by=request.user
+            )
         )
 
     @extend_schema(
@@ -432,7 +433,7 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
         """Cancel an order not yet fully received (received stock stays)."""
         body = _validated(PurchaseOrderCancelSerializer, request)
         return self._respond(
-            services.purchase_order_cancel(
+            purchasing.purchase_order_cancel(
                 purchase_order=self.get_object(), by=request.user, reason=body["reason"]
             )
         )
@@ -447,14 +448,14 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
         purchase_order = self.get_object()
         body = _validated(PurchaseOrderReceiveSerializer, request)
         lines = [
-            services.ReceiveLine(
+            stock.ReceiveLine(
                 line_id=row["line"],
                 quantity=row["quantity"],
                 location_id=row["location"].pk if row["location"] else None,
             )
             for row in body.get("lines") or []
         ]
-        movements = services.purchase_order_receive(
+        movements = purchasing.purchase_order_receive(
             purchase_order=purchase_order,
             by=request.user,
             lines=lines or None,
@@ -473,7 +474,7 @@ class PurchaseOrderViewSet(viewsets.ModelViewSet):
     def suggest_reorders(self, request: Request) -> Response:
         """Draft one purchase order per preferred vendor for every part at or below its
         reorder point (counting what is already on order). 201 when it drafted any."""
-        suggestion = services.purchase_orders_suggest(by=request.user)
+        suggestion = purchasing.purchase_orders_suggest(by=request.user)
         data = ReorderSuggestionSerializer(
             {
                 "purchase_orders": [self._fresh(po) for po in suggestion.purchase_orders],

@@ -2,15 +2,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.api.serializers import AssetRefField
 from assets.models import Meter
+from core.api.serializers import PublicShapeMixin
 from core.models import User
 from inventory.models import Part, StockLocation
-from maintenance.choices import ACTIVE_STATUSES, Priority, Status, StepKind, WorkType
+from maintenance.choices import Priority, Status, StepKind, WorkType
+from maintenance.events import work_order_payload
 from maintenance.models import (
     Attachment,
     Comment,
@@ -33,15 +34,17 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
+class WorkOrderSerializer(PublicShapeMixin, serializers.ModelSerializer):
+    payload_builder = staticmethod(work_order_payload)
     asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True, default=None)
     assigned_to = UserRefField(required=False, allow_null=True)
     requested_by = UserRefField(required=False, allow_null=True)
     request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    schedule = serializers.SerializerMethodField()
-    sla = serializers.SerializerMethodField()
-    overdue = serializers.SerializerMethodField()
+    # Output comes from the payload builder; these fields describe it in the schema.
+    schedule = serializers.IntegerField(read_only=True, allow_null=True)
+    sla = serializers.DictField(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True)
     stops_asset = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     class Meta:
@@ -111,22 +114,6 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"external_ref": {"validators": []}}
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_schedule(self, work_order: WorkOrder) -> int | None:
-        return getattr(work_order, "schedule_id", None)
-
-    @extend_schema_field(serializers.DictField(allow_null=True))
-    def get_sla(self, work_order: WorkOrder) -> dict[str, Any] | None:
-        return None
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_overdue(self, work_order: WorkOrder) -> bool:
-        return bool(
-            work_order.due_at
-            and work_order.due_at < timezone.now()
-            and work_order.status in ACTIVE_STATUSES
-        )
 
 
 class WorkOrderCreateSerializer(WorkOrderSerializer):

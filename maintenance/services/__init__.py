@@ -4,6 +4,7 @@ maintenance history and announced with events after commit."""
 from maintenance.services.attachments import attachment_add, attachment_delete
 from maintenance.services.checklists import step_add, step_delete, step_record
 from maintenance.services.costs import (
+    PartUse,
     labor_add,
     other_cost_add,
     work_order_part_plan,
@@ -21,7 +22,6 @@ from maintenance.services.templates import (
     work_order_from_template,
 )
 from maintenance.services.work_orders import (
-    PartUse,
     comment_add,
     work_order_assign,
     work_order_cancel,

@@ -7,13 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Meter
-from assets.services import meter_reading_record
+from assets.services.meters import meter_reading_record
 from core.audit import audit_record
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
+from core.writes import locked
 from maintenance.choices import FINAL_STATUSES, HistoryKind, InspectionResult, StepKind
 from maintenance.models import WorkOrder, WorkOrderStep
 from maintenance.services.history import history_record
+from maintenance.services.work_orders import checklist_step_build
 
 
 def _refuse_if_closed(work_order: WorkOrder) -> None:
@@ -38,24 +40,25 @@ def step_add(
     meter: Meter | None = None,
 ) -> WorkOrderStep:
     """Add a step to a work order's checklist (at the end unless ``order`` is given)."""
-    from maintenance.services.work_orders import _create_step
-
-    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    work_order = locked(work_order)
     _refuse_if_closed(work_order)
     if order is None:
         last = work_order.steps.order_by("-order").values_list("order", flat=True).first()
         order = (last or 0) + 1
-    step = _create_step(
+    step = checklist_step_build(
         work_order,
-        title=title,
-        kind=kind,
-        order=order,
-        instructions=instructions,
-        expected_min=expected_min,
-        expected_max=expected_max,
-        unit=unit,
-        meter=meter,
+        order,
+        {
+            "title": title,
+            "kind": kind,
+            "instructions": instructions,
+            "expected_min": expected_min,
+            "expected_max": expected_max,
+            "unit": unit,
+            "meter": meter,
+        },
     )
+    step.save()
     audit_record(
         actor=by,
         action="work_order.add_step",

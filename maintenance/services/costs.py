@@ -1,9 +1,9 @@
 """Labor, parts and other costs of work orders, and the roll-up that keeps totals true."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -12,22 +12,23 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
+from core.money import to_cents
 from core.roles import WORKER_ROLES
 from inventory.models import Part
-from inventory.services import ConsumeLine, parts_consume
+from inventory.services.stock import ConsumeLine, parts_consume
 from maintenance.choices import CostCategory, HistoryKind, Status
 from maintenance.models import LaborEntry, MaintenanceSettings, OtherCost, WorkOrder, WorkOrderPart
 from maintenance.models.fields import ZERO
 from maintenance.services.history import history_record
 
-if TYPE_CHECKING:
-    from maintenance.services.work_orders import PartUse
 
-CENT = Decimal("0.01")
+@dataclass(frozen=True)
+class PartUse:
+    """A stocked part taken for a work order; ``location_id`` None applies the picking rule."""
 
-
-def _money(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    part_id: int
+    quantity: Decimal
+    location_id: int | None = None
 
 
 def work_order_recompute_costs(work_order: WorkOrder) -> WorkOrder:
@@ -46,9 +47,9 @@ def work_order_recompute_costs(work_order: WorkOrder) -> WorkOrder:
         OtherCost.objects.filter(work_order=work_order).aggregate(cost=Sum("amount"))["cost"]
         or ZERO
     )
-    work_order.labor_cost = _money(labor["cost"] or ZERO)
-    work_order.parts_cost = _money(parts)
-    work_order.other_cost = _money(other)
+    work_order.labor_cost = to_cents(labor["cost"] or ZERO)
+    work_order.parts_cost = to_cents(parts)
+    work_order.other_cost = to_cents(other)
     work_order.total_cost = work_order.labor_cost + work_order.parts_cost + work_order.other_cost
     work_order.actual_hours = labor["hours"] or ZERO
     WorkOrder.objects.filter(pk=work_order.pk).update(
@@ -98,7 +99,7 @@ def _add_labor(
         technician=technician,
         hours=hours,
         rate=rate,
-        cost=_money(hours * rate),
+        cost=to_cents(hours * rate),
         work_date=work_date,
         notes=notes[:500],
     )
@@ -175,7 +176,7 @@ def log_completion_hours(
 
 
 def use_parts(
-    work_order: WorkOrder, uses: Sequence["PartUse"], *, by: User | None, at: datetime
+    work_order: WorkOrder, uses: Sequence[PartUse], *, by: User | None, at: datetime
 ) -> None:
     """Take parts from stock for this work order (all or nothing) and value them from the ledger."""
     wanted = [use.part_id for use in uses]
@@ -256,7 +257,7 @@ def work_order_part_plan(
             quantity_planned=quantity,
             quantity_used=quantity,
             unit_cost=Decimal(unit_cost),
-            cost=_money(quantity * Decimal(unit_cost)),
+            cost=to_cents(quantity * Decimal(unit_cost)),
         )
         work_order_recompute_costs(work_order)
     audit_record(
@@ -288,7 +289,7 @@ def other_cost_add(
     cost = OtherCost.objects.create(
         work_order=work_order,
         description=description.strip()[:300],
-        amount=_money(Decimal(amount)),
+        amount=to_cents(Decimal(amount)),
         category=category,
         incurred_on=incurred_on or timezone.localdate(),
         created_by=by if by is not None and by.is_authenticated else None,

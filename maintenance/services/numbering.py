@@ -13,11 +13,15 @@ PREFIX = "WO-"
 NUMBER_RE = re.compile(r"^WO-(\d{1,12})$")
 
 
-def next_work_order_number() -> str:
+def next_work_order_numbers(count: int) -> list[str]:
+    """``count`` new numbers, in one round trip."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [SEQUENCE])
-        (value,) = cursor.fetchone()
-    return f"{PREFIX}{value:06d}"
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, count])
+        return [f"{PREFIX}{value:06d}" for (value,) in cursor.fetchall()]
+
+
+def next_work_order_number() -> str:
+    return next_work_order_numbers(1)[0]
 
 
 def reserve_up_to(number: str) -> None:

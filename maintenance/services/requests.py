@@ -14,6 +14,7 @@ from assets.models import Asset
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
+from core.writes import audited_delete, audited_update, locked
 from maintenance.choices import (
     HistoryKind,
     Priority,
@@ -25,6 +26,7 @@ from maintenance.choices import (
 from maintenance.models import WorkOrder, WorkRequest
 from maintenance.services.attachments import attachment_add
 from maintenance.services.history import history_record
+from maintenance.services.work_orders import work_order_create
 
 logger = structlog.get_logger(__name__)
 REQUEST_FIELDS = (
@@ -91,6 +93,18 @@ def work_request_create(
     return request
 
 
+def _review(request: WorkRequest, *, by: User | None, action: str, **outcome: Any) -> None:
+    reviewer = by if by is not None and by.is_authenticated else None
+    audited_update(
+        request,
+        by=by,
+        action=action,
+        fields={**outcome, "reviewed_by": reviewer, "reviewed_at": timezone.now()},
+        audited=REQUEST_FIELDS,
+        allowed=(*REQUEST_FIELDS, "reviewed_by", "reviewed_at"),
+    )
+
+
 def _lock_pending(request: WorkRequest) -> WorkRequest:
     request = WorkRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
@@ -101,8 +115,6 @@ def _lock_pending(request: WorkRequest) -> WorkRequest:
 @transaction.atomic
 def work_request_approve(*, by: User | None, request: WorkRequest, **overrides: Any) -> WorkOrder:
     """Turn a request into a work order that keeps its text, photos and a link back."""
-    from maintenance.services.work_orders import work_order_create
-
     request = _lock_pending(request)
     fields: dict[str, Any] = {
         "title": request.title or request.description[:80],
@@ -116,17 +128,12 @@ def work_request_approve(*, by: User | None, request: WorkRequest, **overrides: 
     work_order = work_order_create(by=by, source=Source.REQUEST, **fields)
     # The photos stay where they are and belong to the work order as well: no copies.
     request.photos.update(work_order=work_order)
-    before = snapshot(request, REQUEST_FIELDS)
-    request.status = RequestStatus.APPROVED
-    request.work_order = work_order
-    request.reviewed_by = by if by is not None and by.is_authenticated else None
-    request.reviewed_at = timezone.now()
-    request.save()
-    audit_record(
-        actor=by,
+    _review(
+        request,
+        by=by,
         action="work_request.approve",
-        obj=request,
-        changes=changes_between(before, snapshot(request, REQUEST_FIELDS)),
+        status=RequestStatus.APPROVED,
+        work_order=work_order,
     )
     _tell_requester(
         request, f"Your request was approved: work order {work_order.number} will handle it."
@@ -141,20 +148,26 @@ def work_request_reject(*, by: User | None, request: WorkRequest, reason: str) -
     if not reason:
         raise InvalidInput({"reason": ["Say why the request is declined."]})
     request = _lock_pending(request)
-    before = snapshot(request, REQUEST_FIELDS)
-    request.status = RequestStatus.REJECTED
-    request.rejection_reason = reason
-    request.reviewed_by = by if by is not None and by.is_authenticated else None
-    request.reviewed_at = timezone.now()
-    request.save()
-    audit_record(
-        actor=by,
+    _review(
+        request,
+        by=by,
         action="work_request.reject",
-        obj=request,
-        changes=changes_between(before, snapshot(request, REQUEST_FIELDS)),
+        status=RequestStatus.REJECTED,
+        rejection_reason=reason,
     )
     _tell_requester(request, f"Your request was declined: {reason}")
     return request
+
+
+@transaction.atomic
+def work_request_delete(*, by: User | None, request: WorkRequest) -> None:
+    """Remove a request that did not become work (spam from the public form, a duplicate)."""
+    request = locked(request)
+    if request.work_order_id is not None:
+        raise Conflict(
+            "This request became a work order; it stays as that work's origin.", "protected"
+        )
+    audited_delete(request, by=by, action="work_request.delete", audited=REQUEST_FIELDS)
 
 
 def _requester_email(request: WorkRequest) -> str | None:

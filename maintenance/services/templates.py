@@ -1,16 +1,18 @@
 """Work order templates: reusable jobs, and work orders made from them."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
 
-from assets.models import Asset
+from assets.models import Asset, Meter
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import InvalidInput
 from core.models import User
+from core.writes import audited_delete, audited_update, locked
 from maintenance.choices import Source, StepKind
 from maintenance.models import TemplatePart, TemplateStep, WorkOrder, WorkOrderTemplate
+from maintenance.services.work_orders import work_order_create
 
 TEMPLATE_FIELDS = (
     "name",
@@ -99,34 +101,54 @@ def template_update(
     **fields: Any,
 ) -> WorkOrderTemplate:
     """Change a template; ``steps`` or ``parts``, when given, replace the lists."""
-    template = WorkOrderTemplate.objects.select_for_update().get(pk=template.pk)
+    template = locked(template)
     if "name" in fields:
+        fields["name"] = fields["name"].strip()
         _check_name(fields["name"], exclude_pk=template.pk)
-    before = snapshot(template, TEMPLATE_FIELDS)
-    for name, value in fields.items():
-        setattr(template, name, value)
-    template.save()
+    lists = {
+        name: {"before": None, "after": len(values)}
+        for name, values in (("steps", steps), ("parts", parts))
+        if values is not None
+    }
+    audited_update(
+        template,
+        by=by,
+        action="template.update",
+        fields=fields,
+        audited=TEMPLATE_FIELDS,
+        also_changed=lists,
+    )
     _write_children(
         template, None if steps is None else list(steps), None if parts is None else list(parts)
-    )
-    audit_record(
-        actor=by,
-        action="template.update",
-        obj=template,
-        changes=changes_between(before, snapshot(template, TEMPLATE_FIELDS)),
     )
     return template
 
 
 @transaction.atomic
 def template_delete(*, by: User | None, template: WorkOrderTemplate) -> None:
-    audit_record(
-        actor=by,
-        action="template.delete",
-        obj=template,
-        changes=changes_between(snapshot(template, TEMPLATE_FIELDS), {}),
-    )
-    template.delete()
+    audited_delete(template, by=by, action="template.delete", audited=TEMPLATE_FIELDS)
+
+
+def template_checklist(
+    template_steps: Iterable[TemplateStep], meters: Mapping[str, Meter]
+) -> list[dict[str, Any]]:
+    """The checklist a template gives a work order on an asset with ``meters`` (by lower-case name).
+
+    A meter step reads the asset's meter of the same name; an asset without that
+    meter keeps the step as a plain number step.
+    """
+    steps = []
+    for step in template_steps:
+        values = {name: getattr(step, name) for name in STEP_FIELDS if name != "meter_name"}
+        if step.kind == StepKind.METER:
+            meter = meters.get(step.meter_name.lower())
+            if meter is None:
+                values["kind"] = StepKind.NUMBER
+                values["unit"] = values["unit"] or step.meter_name
+            else:
+                values["meter"] = meter
+        steps.append(values)
+    return steps
 
 
 @transaction.atomic
@@ -138,27 +160,11 @@ def work_order_from_template(
     source: str = Source.TEMPLATE,
     **overrides: Any,
 ) -> WorkOrder:
-    """A work order with the template's checklist and planned parts.
-
-    A meter step reads the asset's meter of the same name; an asset without
-    that meter keeps the step as a plain number step.
-    """
-    from maintenance.services.work_orders import work_order_create
-
+    """A work order with the template's checklist and planned parts."""
     if not template.active:
         raise InvalidInput({"template": ["This template is no longer in use."]})
     meters = {m.name.lower(): m for m in asset.meters.all()} if asset is not None else {}
-    steps = []
-    for step in template.steps.all():
-        values = {name: getattr(step, name) for name in STEP_FIELDS if name != "meter_name"}
-        if step.kind == StepKind.METER:
-            meter = meters.get(step.meter_name.lower())
-            if meter is None:
-                values["kind"] = StepKind.NUMBER
-                values["unit"] = values["unit"] or step.meter_name
-            else:
-                values["meter"] = meter
-        steps.append(values)
+    steps = template_checklist(template.steps.all(), meters)
     parts = [
         {"part": line.part, "quantity_planned": line.quantity}
         for line in template.parts.select_related("part")

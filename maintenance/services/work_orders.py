@@ -1,25 +1,33 @@
-"""The work order lifecycle: create, change, assign, and the one status machine."""
+"""The work order lifecycle: create, change, assign, and the one status machine.
+
+Every work order, whether a planner typed it in, a request was approved into it,
+a template or an import made it, or a PM run generated it among thousands, is
+built by ``work_order_build`` and written by ``work_orders_insert``: the same
+defaults, the same columns (the model's own, through Django), the same history
+and audit entries. A field added to ``WorkOrder`` cannot be forgotten by one path.
+"""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import structlog
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from assets.choices import DOWN_STATUSES, AssetStatus
 from assets.models import Asset
-from assets.services import asset_change_status
-from core.audit import audit_record, changes_between, snapshot
-from core.events import Audience, publish
+from assets.services.registry import asset_change_status
+from core.audit import audit_record, audit_record_many, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
-from core.roles import WORKER_ROLES, Role
+from core.reactions import dispatch
+from core.roles import WORKER_ROLES
+from core.writes import audited_update, refuse_unknown, validate
+from inventory.models import StockMovement
 from maintenance.choices import (
     FINAL_STATUSES,
     TRANSITIONS,
@@ -30,9 +38,30 @@ from maintenance.choices import (
     StepKind,
     WorkType,
 )
-from maintenance.models import Comment, MaintenanceSettings, WorkOrder, WorkOrderPart, WorkOrderStep
-from maintenance.services.history import history_record
-from maintenance.services.numbering import next_work_order_number
+from maintenance.events import (
+    COMPLETED,
+    UPDATED,
+    WorkOrderChanged,
+    WorkOrdersCreated,
+    WorkOrderStatusChanged,
+    announce,
+    announce_created,
+)
+from maintenance.models import (
+    Comment,
+    MaintenanceSettings,
+    WorkOrder,
+    WorkOrderPart,
+    WorkOrderStep,
+)
+from maintenance.services.costs import (
+    PartUse,
+    log_completion_hours,
+    use_parts,
+    work_order_recompute_costs,
+)
+from maintenance.services.history import history_entry, history_record, history_record_many
+from maintenance.services.numbering import next_work_order_numbers
 
 logger = structlog.get_logger(__name__)
 
@@ -61,37 +90,9 @@ AUDITED_FIELDS: tuple[str, ...] = (
     "actual_hours",
     "total_cost",
 )
-# Who sees work order events on the live feed: everyone who may read work orders;
-# a requester only those of their own requests (added per event).
-WORK_ORDER_READERS = frozenset({Role.MANAGER, Role.PLANNER, Role.TECHNICIAN, Role.VIEWER})
 
 
-@dataclass(frozen=True)
-class PartUse:
-    """A stocked part taken for a work order; ``location_id`` None applies the picking rule."""
-
-    part_id: int
-    quantity: Decimal
-    location_id: int | None = None
-
-
-def _full_clean(work_order: WorkOrder) -> None:
-    try:
-        work_order.full_clean(
-            exclude=[
-                "asset",
-                "assigned_to",
-                "requested_by",
-                "template",
-                "follow_up_of",
-                "created_by",
-                "number",
-            ],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-    except ValidationError as exc:
-        raise InvalidInput({k: list(v) for k, v in exc.message_dict.items()}) from exc
+def _check_schedule_window(work_order: WorkOrder) -> None:
     if (
         work_order.scheduled_start
         and work_order.scheduled_end
@@ -112,31 +113,151 @@ def _check_external_ref(external_ref: str, exclude_pk: int | None = None) -> Non
         )
 
 
-def work_order_payload(work_order: WorkOrder) -> dict[str, Any]:
-    """The work order as its detail endpoint returns it (events carry exactly that)."""
-    from maintenance.api.serializers import WorkOrderSerializer
-
-    fresh = WorkOrder.objects.select_related("asset", "assigned_to", "requested_by", "request").get(
-        pk=work_order.pk
-    )
-    return dict(WorkOrderSerializer(fresh).data)
-
-
-def _audience(work_order: WorkOrder) -> Audience:
-    user_ids = {work_order.requested_by_id} if work_order.requested_by_id else set()
-    return Audience(roles=WORK_ORDER_READERS, user_ids=frozenset(user_ids))
-
-
-def _announce(event: str, work_order: WorkOrder) -> None:
-    publish(event, work_order_payload(work_order), audience=_audience(work_order))
-
-
 def _state(work_order: WorkOrder) -> dict[str, Any]:
     return snapshot(work_order, AUDITED_FIELDS)
 
 
-def _stops_asset_by_default(work_type: str) -> bool:
-    return bool(MaintenanceSettings.current().asset_status_on_start.get(work_type))
+def _stops_asset_by_default(work_type: str, settings: MaintenanceSettings | None = None) -> bool:
+    settings = settings or MaintenanceSettings.current()
+    return bool(settings.asset_status_on_start.get(work_type))
+
+
+# --- Creation: one way for every caller ---------------------------------------------
+
+
+@dataclass
+class WorkOrderDraft:
+    """A built work order, with the checklist and planned parts it starts with."""
+
+    order: WorkOrder
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def work_order_build(
+    *,
+    by: User | None,
+    title: str,
+    source: str = Source.MANUAL,
+    template: Any = None,
+    follow_up_of: WorkOrder | None = None,
+    schedule: Any = None,
+    pm_nominal: datetime | None = None,
+    created_at: datetime | None = None,
+    settings: MaintenanceSettings | None = None,
+    **fields: Any,
+) -> WorkOrder:
+    """A new work order with the rules of creation applied, not written yet.
+
+    ``fields`` are what a client may set (``WORK_ORDER_FIELDS``); the rest is the
+    system's: where it came from (source, template, follow-up, PM occurrence).
+    Whether starting it stops the asset follows the tenant's settings unless given;
+    the person creating it is its requester unless one is named (PM work is the
+    plan's, not the requester's of whoever ran the generator).
+    """
+    refuse_unknown(fields, WORK_ORDER_FIELDS, message="Unknown field.")
+    if fields.get("stops_asset") is None:
+        fields["stops_asset"] = bool(fields.get("asset")) and _stops_asset_by_default(
+            fields.get("work_type", WorkType.CORRECTIVE), settings
+        )
+    actor = by if by is not None and by.is_authenticated else None
+    order = WorkOrder(
+        title=title,
+        source=source,
+        template=template,
+        follow_up_of=follow_up_of,
+        schedule=schedule,
+        pm_nominal=pm_nominal,
+        created_by=actor,
+        created_at=created_at or timezone.now(),
+        **fields,
+    )
+    if order.requested_by_id is None and actor is not None and schedule is None:
+        order.requested_by = actor
+    return order
+
+
+def checklist_step_build(order: WorkOrder, position: int, values: dict[str, Any]) -> WorkOrderStep:
+    """A checklist step of ``order`` (checked, not saved); ``position`` is its default order."""
+    values = dict(values)
+    kind = values.get("kind", StepKind.TASK)
+    meter = values.get("meter")
+    if kind == StepKind.METER and meter is None:
+        raise InvalidInput({"steps": ["A meter step names one of the asset's meters."]})
+    if meter is not None and meter.asset_id != order.asset_id:
+        raise InvalidInput({"steps": ["A meter step must read a meter of the work order's asset."]})
+    low, high = values.get("expected_min"), values.get("expected_max")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput({"steps": ["expected_min is above expected_max."]})
+    if values.get("order") is None:
+        values["order"] = position
+    return WorkOrderStep(work_order=order, **values)
+
+
+def _created_history(order: WorkOrder, by: User | None) -> Any:
+    data: dict[str, Any] = {
+        "source": order.source,
+        "work_type": order.work_type,
+        "priority": order.priority,
+    }
+    if order.schedule_id is not None:
+        data["schedule"] = order.schedule_id
+    return history_entry(
+        kind=HistoryKind.CREATED,
+        summary=f"{order.number} created: {order.title}",
+        work_order=order,
+        actor=by,
+        data=data,
+        at=order.created_at,
+    )
+
+
+def work_orders_insert(drafts: Sequence[WorkOrderDraft], *, by: User | None) -> list[WorkOrder]:
+    """Write new work orders with their checklists, planned parts, history and audit.
+
+    A handful of statements however many there are. A PM occurrence that already
+    has its work order (the database holds one per schedule, asset and occurrence)
+    is skipped, so two generators at once never duplicate one; the work orders
+    written are returned. Callers announce them (``announce_created``) once they
+    are complete (assigned, say).
+    """
+    if not drafts:
+        return []
+    for draft, number in zip(drafts, next_work_order_numbers(len(drafts)), strict=True):
+        draft.order.number = number
+    orders = [draft.order for draft in drafts]
+    if any(order.schedule_id is not None for order in orders):
+        # Ids do not come back from an insert that may skip rows; the numbers are ours alone.
+        WorkOrder.objects.bulk_create(orders, ignore_conflicts=True)
+        ids = dict(
+            WorkOrder.objects.filter(number__in=[o.number for o in orders]).values_list(
+                "number", "id"
+            )
+        )
+        written = [draft for draft in drafts if draft.order.number in ids]
+        for draft in written:
+            draft.order.pk = ids[draft.order.number]
+            draft.order._state.adding = False
+    else:
+        WorkOrder.objects.bulk_create(orders)
+        written = list(drafts)
+    WorkOrderStep.objects.bulk_create(
+        checklist_step_build(draft.order, position, values)
+        for draft in written
+        for position, values in enumerate(draft.steps, start=1)
+    )
+    WorkOrderPart.objects.bulk_create(
+        WorkOrderPart(work_order=draft.order, **line) for draft in written for line in draft.parts
+    )
+    created = [draft.order for draft in written]
+    history_record_many(_created_history(order, by) for order in created)
+    audit_record_many(
+        actor=by,
+        action="work_order.create",
+        changes_by_object=[(order, changes_between({}, _state(order))) for order in created],
+    )
+    dispatch(WorkOrdersCreated(work_orders=created))
+    return created
 
 
 @transaction.atomic
@@ -154,62 +275,25 @@ def work_order_create(
     **fields: Any,
 ) -> WorkOrder:
     """Open a work order (with its checklist and planned parts, when given)."""
-    unknown = set(fields) - set(WORK_ORDER_FIELDS)
-    if unknown:
-        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
-    _check_external_ref(fields.get("external_ref", ""))
-    if "stops_asset" not in fields or fields["stops_asset"] is None:
-        fields["stops_asset"] = bool(fields.get("asset")) and _stops_asset_by_default(
-            fields.get("work_type", WorkType.CORRECTIVE)
-        )
-    work_order = WorkOrder(
+    order = work_order_build(
+        by=by,
         title=title,
         source=source,
         template=template,
         follow_up_of=follow_up_of,
-        created_by=by if by is not None and by.is_authenticated else None,
-        created_at=created_at or timezone.now(),
+        created_at=created_at,
         **fields,
     )
-    if work_order.requested_by is None and by is not None and by.is_authenticated:
-        work_order.requested_by = by
-    _full_clean(work_order)
-    work_order.number = next_work_order_number()
-    work_order.save()
-    for order, step in enumerate(steps, start=1):
-        _create_step(work_order, order=step.pop("order", order), **step)
-    for line in parts:
-        WorkOrderPart.objects.create(work_order=work_order, **line)
-    audit_record(
-        actor=by,
-        action="work_order.create",
-        obj=work_order,
-        changes=changes_between({}, _state(work_order)),
-    )
-    history_record(
-        kind=HistoryKind.CREATED,
-        summary=f"{work_order.number} created: {work_order.title}",
-        work_order=work_order,
-        actor=by,
-        data={"source": source, "work_type": work_order.work_type, "priority": work_order.priority},
-        at=work_order.created_at,
+    validate(order, exclude=["number"])
+    _check_schedule_window(order)
+    _check_external_ref(order.external_ref)
+    (order,) = work_orders_insert(
+        [WorkOrderDraft(order, steps=list(steps), parts=list(parts))], by=by
     )
     if assigned_to is not None:
-        _assign(work_order, assigned_to, by=by)
-    _announce("work-order:created", work_order)
-    return work_order
-
-
-def _create_step(work_order: WorkOrder, **values: Any) -> WorkOrderStep:
-    kind = values.get("kind", StepKind.TASK)
-    if kind == StepKind.METER and values.get("meter") is None:
-        raise InvalidInput({"steps": ["A meter step names one of the asset's meters."]})
-    if values.get("meter") is not None and values["meter"].asset_id != work_order.asset_id:
-        raise InvalidInput({"steps": ["A meter step must read a meter of the work order's asset."]})
-    low, high = values.get("expected_min"), values.get("expected_max")
-    if low is not None and high is not None and low > high:
-        raise InvalidInput({"steps": ["expected_min is above expected_max."]})
-    return WorkOrderStep.objects.create(work_order=work_order, **values)
+        _assign(order, assigned_to, by=by)
+    announce_created([order])
+    return order
 
 
 def _lock(work_order: WorkOrder) -> WorkOrder:
@@ -247,16 +331,18 @@ def work_order_update(*, by: User | None, work_order: WorkOrder, **changes: Any)
         )
     if "external_ref" in changes:
         _check_external_ref(changes["external_ref"], exclude_pk=work_order.pk)
-    before = _state(work_order)
-    for name, value in changes.items():
-        setattr(work_order, name, value)
-    diff = changes_between(before, _state(work_order))
-    if not diff:
-        return work_order
-    _full_clean(work_order)
-    work_order.save()
-    audit_record(actor=by, action="work_order.update", obj=work_order, changes=diff)
-    _announce("work-order:updated", work_order)
+    diff = audited_update(
+        work_order,
+        by=by,
+        action="work_order.update",
+        fields=changes,
+        audited=AUDITED_FIELDS,
+        validate_exclude=["number"],
+        check=_check_schedule_window,
+    )
+    if diff:
+        dispatch(WorkOrderChanged(work_order=work_order, changes=diff))
+        announce(UPDATED, work_order)
     return work_order
 
 
@@ -265,7 +351,9 @@ def work_order_delete(*, by: User | None, work_order: WorkOrder) -> None:
     """Remove a work order that never got going; anything with recorded work is kept."""
     work_order = _lock(work_order)
     if work_order.status not in (Status.OPEN, Status.SCHEDULED, Status.CANCELLED) or (
-        work_order.labor.exists() or work_order.parts.filter(quantity_used__gt=0).exists()
+        work_order.labor.exists()
+        or work_order.parts.filter(quantity_used__gt=0).exists()
+        or StockMovement.objects.filter(work_order_id=work_order.pk).exists()
     ):
         raise Conflict(
             "Work has been recorded on this work order; cancel it instead of deleting it.",
@@ -347,7 +435,7 @@ def work_order_assign(
     if work_order.assigned_to_id == (assigned_to.pk if assigned_to else None):
         return work_order
     _assign(work_order, assigned_to, by=by)
-    _announce("work-order:updated", work_order)
+    announce(UPDATED, work_order)
     return work_order
 
 
@@ -403,6 +491,12 @@ def _bring_asset_back(work_order: WorkOrder, by: User | None, at: datetime) -> N
         )
 
 
+def _moved(work_order: WorkOrder, before: dict[str, Any], at: datetime, event: str) -> None:
+    """Let the apps that follow the status machine react, then tell the live feed."""
+    dispatch(WorkOrderStatusChanged(work_order=work_order, before=before["status"], at=at))
+    announce(event, work_order)
+
+
 def _record_move(
     work_order: WorkOrder,
     before: dict[str, Any],
@@ -445,7 +539,7 @@ def work_order_start(
     _take_asset_down(work_order, by, at)
     verb = "resumed" if resumed else "started"
     _record_move(work_order, before, by, HistoryKind.STARTED, f"{work_order.number} {verb}", at)
-    _announce("work-order:updated", work_order)
+    _moved(work_order, before, at, UPDATED)
     return work_order
 
 
@@ -469,7 +563,7 @@ def work_order_hold(
         f"{work_order.number} on hold" + (f": {reason}" if reason else ""),
         at,
     )
-    _announce("work-order:updated", work_order)
+    _moved(work_order, before, at, UPDATED)
     return work_order
 
 
@@ -485,7 +579,7 @@ def work_order_schedule(
     work_order.status = Status.SCHEDULED
     work_order.save()
     _record_move(work_order, before, by, HistoryKind.STATUS, f"{work_order.number} scheduled", at)
-    _announce("work-order:updated", work_order)
+    _moved(work_order, before, at, UPDATED)
     return work_order
 
 
@@ -503,9 +597,6 @@ def work_order_cancel(
     work_order.cancel_reason = reason[:500]
     work_order.save()
     _bring_asset_back(work_order, by, at)
-    from maintenance.services.pm import pm_occurrence_closed
-
-    pm_occurrence_closed(work_order)
     _record_move(
         work_order,
         before,
@@ -514,7 +605,7 @@ def work_order_cancel(
         f"{work_order.number} cancelled" + (f": {reason}" if reason else ""),
         at,
     )
-    _announce("work-order:updated", work_order)
+    _moved(work_order, before, at, UPDATED)
     return work_order
 
 
@@ -539,12 +630,6 @@ def work_order_complete(
     A failed inspection (or a number out of its range) opens a corrective
     follow-up work order linked to this one.
     """
-    from maintenance.services.costs import (
-        log_completion_hours,
-        use_parts,
-        work_order_recompute_costs,
-    )
-
     at = at or timezone.now()
     work_order = _lock(work_order)
     _check_move(work_order, Status.COMPLETED)
@@ -575,12 +660,7 @@ def work_order_complete(
     follow_up = _follow_up_for_failures(work_order, by=by)
     if follow_up is not None:
         work_order.refresh_from_db()
-    from maintenance.services.pm import pm_occurrence_closed
-    from maintenance.services.pm_triggers import on_work_order_completed
-
-    pm_occurrence_closed(work_order)
-    on_work_order_completed(work_order)
-    _announce("work-order:completed", work_order)
+    _moved(work_order, before, at, COMPLETED)
     return work_order
 
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from assets import services
 from assets.models import Alert, Asset, AssetDowntime
+from assets.services import monitoring
 from core.models import AuditEntry
 from tests.assets.factories import AssetFactory, LocationFactory
 
@@ -31,7 +31,7 @@ def test_asset_page_shows_its_hierarchy_and_inlines(admin_client, in_alpha):
     parent = AssetFactory(asset_id="LINE-1")
     pump = AssetFactory(asset_id="PUMP-1", parent=parent)
     AssetFactory(asset_id="MOTOR-1", parent=pump)
-    services.performance_record(by=None, asset=pump, temperature=Decimal(95))
+    monitoring.performance_record(by=None, asset=pump, temperature=Decimal(95))
 
     page = admin_client("manager").get(f"/admin/assets/asset/{pump.pk}/change/")
 
@@ -85,7 +85,7 @@ def test_editing_an_asset_in_the_admin_is_audited(admin_client, in_alpha):
 
 def test_alert_actions_acknowledge_and_resolve(admin_client, in_alpha):
     pump = AssetFactory(asset_id="PUMP-1")
-    services.performance_record(by=None, asset=pump, temperature=Decimal(95))
+    monitoring.performance_record(by=None, asset=pump, temperature=Decimal(95))
     alert = Alert.objects.get()
     client = admin_client("manager")
 

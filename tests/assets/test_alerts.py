@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import tenant_context
 
-from assets import services
 from assets.models import Alert, Asset, Threshold
+from assets.services import monitoring
 from core.models import AuditEntry
 from tests.assets.factories import AssetFactory, ThresholdFactory
 
@@ -184,7 +184,7 @@ def test_an_older_assessment_does_not_override_a_newer_one(api, in_alpha):
 
 def raised_alert(asset_id="PUMP-1"):
     asset = AssetFactory(asset_id=asset_id)
-    services.performance_record(by=None, asset=asset, temperature=Decimal(99))
+    monitoring.performance_record(by=None, asset=asset, temperature=Decimal(99))
     return Alert.objects.get(asset=asset)
 
 
@@ -243,9 +243,9 @@ def test_resolving_directly_from_open_is_allowed(api, in_alpha):
 
 def test_after_resolution_the_next_breach_raises_a_new_alert(api, in_alpha):
     alert = raised_alert()
-    services.alert_resolve(by=None, alert=alert)
+    monitoring.alert_resolve(by=None, alert=alert)
 
-    services.performance_record(by=None, asset=alert.asset, temperature=Decimal(95))
+    monitoring.performance_record(by=None, asset=alert.asset, temperature=Decimal(95))
 
     assert Alert.objects.count() == 2
     assert Alert.objects.filter(status="open").count() == 1
@@ -261,7 +261,7 @@ def test_viewers_cannot_acknowledge(api, in_alpha):
 def test_alert_filters(api, in_alpha):
     hot = raised_alert("HOT-1")
     raised_alert("HOT-2")
-    services.alert_resolve(by=None, alert=hot)
+    monitoring.alert_resolve(by=None, alert=hot)
     client = api("viewer")
 
     assert client.get("/api/v1/alerts/", {"asset_id": "HOT-1"}).json()["count"] == 1

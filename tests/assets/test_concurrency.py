@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from assets import services
 from assets.models import Alert, Asset
+from assets.services import monitoring, registry
 from tests.assets.factories import AssetFactory
 
 
@@ -26,7 +26,7 @@ def test_concurrent_readings_raise_a_single_alert(committed):
         try:
             with tenant_context(alpha.tenant):
                 barrier.wait(timeout=5)
-                services.performance_record(by=None, asset=asset, temperature=Decimal(99))
+                monitoring.performance_record(by=None, asset=asset, temperature=Decimal(99))
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -56,7 +56,7 @@ def test_concurrent_reparenting_cannot_close_a_loop(committed):
         try:
             with tenant_context(alpha.tenant):
                 barrier.wait(timeout=5)
-                services.asset_update(by=None, asset=child, parent=parent)
+                registry.asset_update(by=None, asset=child, parent=parent)
                 outcomes.append("ok")
         except Exception as exc:  # collected and asserted below
             outcomes.append(type(exc).__name__)
@@ -88,7 +88,7 @@ def test_alert_event_reaches_pubsub_with_the_alert_as_its_detail(committed):
     try:
         with tenant_context(alpha.tenant):
             asset = AssetFactory(asset_id="HOT-1", name="Hot pump")
-            services.performance_record(by=None, asset=asset, temperature=Decimal(97))
+            monitoring.performance_record(by=None, asset=asset, temperature=Decimal(97))
         events = listener.messages()
     finally:
         listener.close()

@@ -316,15 +316,15 @@ def test_rows_that_need_the_waiting_batch_wait_for_it(in_alpha):
 
 
 def test_a_row_that_spoils_its_batch_is_named_and_the_others_land(in_alpha):
-    from assets import services
     from assets.importing import AssetImporter
+    from assets.services import registry
 
     class RegisteredMeanwhile(AssetImporter):
         """Someone registers R-2 by hand after the file was read, before it is written."""
 
         def order(self, rows):
             ordered = super().order(rows)
-            services.asset_create(by=None, asset_id="r-2", name="By hand", asset_type="tool")
+            registry.asset_create(by=None, asset_id="r-2", name="By hand", asset_type="tool")
             return ordered
 
     rows = _rows(

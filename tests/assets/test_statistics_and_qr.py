@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from assets import services
 from assets.models import AssetDowntime
+from assets.services import monitoring, registry
 from tests.assets.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def test_statistics_for_one_asset(api, in_alpha):
     start = timezone.now() - timedelta(days=10)
     end = start + timedelta(days=10)
     for uptime, efficiency, temperature, errors in ((96, 80, 60, 2), (90, 70, 95, 3)):
-        services.performance_record(
+        monitoring.performance_record(
             by=None,
             asset=pump,
             recorded_at=start + timedelta(days=1),
@@ -65,7 +65,7 @@ def test_statistics_for_one_asset(api, in_alpha):
 def test_statistics_for_all_assets_and_open_downtime(api, in_alpha):
     pump = AssetFactory(asset_id="PUMP-1")
     AssetFactory(asset_id="PUMP-2")
-    services.asset_change_status(
+    registry.asset_change_status(
         by=None, asset=pump, status="repair", at=timezone.now() - timedelta(hours=5)
     )
 

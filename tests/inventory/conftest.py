@@ -8,13 +8,13 @@ import pytest
 import redis
 from django.conf import settings
 
-from inventory import services
 from inventory.models import Part
+from inventory.services import stock
 
 
 def put(part, quantity, *, location=None, unit_cost=None, by=None):
     """Receive ``quantity`` of ``part`` (into its default location unless told)."""
-    return services.part_restock(
+    return stock.part_restock(
         part=part,
         quantity=Decimal(str(quantity)),
         by=by,

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import factory
 
-from inventory import services
 from inventory.choices import LocationKind
 from inventory.models import Part, StockLocation, Vendor
+from inventory.services import catalog
 
 
 class VendorFactory(factory.django.DjangoModelFactory):
@@ -43,4 +43,4 @@ class PartFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.part_create(by=None, **kwargs)
+        return catalog.part_create(by=None, **kwargs)

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from core.models import AuditEntry
-from inventory import services
 from inventory.models import Part, PurchaseOrder, StockMovement
+from inventory.services import purchasing
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
 
@@ -130,8 +130,8 @@ def test_suggest_reorders_action_drafts_purchase_orders(in_alpha, admin_client):
 
 def test_purchase_order_actions_approve_order_and_receive(in_alpha, admin_client):
     part = PartFactory()
-    po = services.purchase_order_create(
-        vendor=VendorFactory(), by=None, lines=[services.OrderLine(part=part, quantity=D(4))]
+    po = purchasing.purchase_order_create(
+        vendor=VendorFactory(), by=None, lines=[purchasing.OrderLine(part=part, quantity=D(4))]
     )
     client = admin_client("manager")
     selected = {"_selected_action": [po.pk]}

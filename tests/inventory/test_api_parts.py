@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import AuditEntry
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import Part, StockMovement
+from inventory.services import purchasing
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
 from tests.maintenance.factories import WorkOrderFactory
@@ -550,8 +551,8 @@ def test_list_query_counts_do_not_grow_with_the_rows(api, in_alpha, url):
             part = PartFactory(vendor=vendor, reorder_point=D(50))
             put(part, 2)
             put(part, 1, location=StockLocationFactory())
-            services.purchase_order_create(
-                vendor=vendor, by=None, lines=[services.OrderLine(part=part, quantity=D(1))]
+            purchasing.purchase_order_create(
+                vendor=vendor, by=None, lines=[purchasing.OrderLine(part=part, quantity=D(1))]
             )
 
     add(2)

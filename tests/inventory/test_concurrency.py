@@ -16,8 +16,9 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from core.exceptions import Conflict
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import StockLevel, StockMovement
+from inventory.services import stock
 from tests.conftest import bearer
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
@@ -117,10 +118,10 @@ def test_opposite_order_consumers_never_deadlock_nor_lose_a_unit(committed):
         def loop():
             for _ in range(rounds):
                 try:
-                    services.parts_consume(
+                    stock.parts_consume(
                         lines=[
-                            services.ConsumeLine(part_id=first.pk, quantity=D(1)),
-                            services.ConsumeLine(part_id=second.pk, quantity=D(1)),
+                            stock.ConsumeLine(part_id=first.pk, quantity=D(1)),
+                            stock.ConsumeLine(part_id=second.pk, quantity=D(1)),
                         ],
                         by=None,
                     )
@@ -163,19 +164,15 @@ def test_mixed_operations_from_many_threads_keep_ledger_and_levels_equal(committ
                 kind = rng.choice(["use", "use", "consume", "restock", "transfer", "adjust"])
                 try:
                     if kind == "use":
-                        services.part_usage_record(
-                            part=part, quantity=D(rng.randint(1, 4)), by=None
-                        )
+                        stock.part_usage_record(part=part, quantity=D(rng.randint(1, 4)), by=None)
                     elif kind == "consume":
                         picked = rng.sample(parts, 2)
-                        services.parts_consume(
-                            lines=[
-                                services.ConsumeLine(part_id=p.pk, quantity=D(1)) for p in picked
-                            ],
+                        stock.parts_consume(
+                            lines=[stock.ConsumeLine(part_id=p.pk, quantity=D(1)) for p in picked],
                             by=None,
                         )
                     elif kind == "restock":
-                        services.part_restock(
+                        stock.part_restock(
                             part=part,
                             quantity=D(rng.randint(1, 5)),
                             by=None,
@@ -183,7 +180,7 @@ def test_mixed_operations_from_many_threads_keep_ledger_and_levels_equal(committ
                             unit_cost=D(rng.randint(1, 9)),
                         )
                     elif kind == "transfer":
-                        services.part_transfer(
+                        stock.part_transfer(
                             part=part,
                             by=None,
                             from_location=part.location,
@@ -191,7 +188,7 @@ def test_mixed_operations_from_many_threads_keep_ledger_and_levels_equal(committ
                             quantity=D(1),
                         )
                     else:
-                        services.part_adjust(
+                        stock.part_adjust(
                             part=part, by=None, reason="correction", delta=D(rng.choice([-1, 1]))
                         )
                 except Conflict:

@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from inventory import services
 from inventory.models import StockMovement
+from inventory.services import stock
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
 from tests.maintenance.factories import WorkOrderFactory
@@ -18,7 +18,7 @@ def test_receipts_move_the_average_and_issues_carry_it(in_alpha):
     put(part, 10, unit_cost=4)
     assert fresh(part).unit_cost == D("3.0000")
 
-    [issue] = services.part_usage_record(
+    [issue] = stock.part_usage_record(
         part=part, quantity=D(5), by=None, work_order_id=WorkOrderFactory().pk
     )
     assert (issue.unit_cost, issue.total_cost) == (D("3.0000"), D("15.00"))
@@ -36,7 +36,7 @@ def test_average_is_across_all_locations_and_rounded_to_four_places(in_alpha):
     put(part, 4, unit_cost=2, location=other)  # (3 + 8) / 7 = 1.571428...
 
     assert fresh(part).unit_cost == D("1.5714")
-    movements = services.part_usage_record(
+    movements = stock.part_usage_record(
         part=part, quantity=D(7), by=None, work_order_id=WorkOrderFactory().pk
     )
     assert [m.unit_cost for m in movements] == [D("1.5714"), D("1.5714")]
@@ -55,7 +55,7 @@ def test_restock_without_a_cost_keeps_the_average(in_alpha):
 def test_first_receipt_after_running_out_sets_the_average_to_its_cost(in_alpha):
     part = PartFactory(unit_cost=D(0))
     put(part, 2, unit_cost=10)
-    services.part_usage_record(part=part, quantity=D(2), by=None)
+    stock.part_usage_record(part=part, quantity=D(2), by=None)
 
     put(part, 1, unit_cost=4)
 
@@ -68,9 +68,9 @@ def test_work_order_parts_cost_is_the_sum_of_its_issues(in_alpha):
     put(b, 10, unit_cost="12.5")
 
     job = WorkOrderFactory()
-    services.part_usage_record(part=a, quantity=D(3), by=None, work_order_id=job.pk)
-    services.parts_consume(
-        lines=[services.ConsumeLine(part_id=b.pk, quantity=D("2.5"))], by=None, work_order_id=job.pk
+    stock.part_usage_record(part=a, quantity=D(3), by=None, work_order_id=job.pk)
+    stock.parts_consume(
+        lines=[stock.ConsumeLine(part_id=b.pk, quantity=D("2.5"))], by=None, work_order_id=job.pk
     )
 
     issued = StockMovement.objects.filter(work_order_id=job.pk, kind="issue")

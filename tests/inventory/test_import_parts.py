@@ -129,10 +129,10 @@ def test_rerunning_the_same_file_changes_nothing_and_adds_no_stock(tmp_path, alp
 def test_rerun_updates_changed_fields_but_never_overwrites_real_stock(tmp_path, alpha):
     run(write_csv(tmp_path / "first.csv", GOOD_ROWS), alpha)
     with tenant_context(alpha.tenant):
-        from inventory import services
+        from inventory.services import stock
 
         bearing = Part.objects.get(part_number="BRG-6204")
-        services.part_usage_record(part=bearing, quantity=D(5), by=None)
+        stock.part_usage_record(part=bearing, quantity=D(5), by=None)
     changed = [list(row) for row in GOOD_ROWS]
     changed[0][1] = "Bearing 6204-2RS"
     changed[0][6] = "99"  # ignored: the part has stock history, its average stands

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from core.services import user_create, user_update
-from inventory import services
+from inventory.services import catalog, stock
 from tests.conftest import PASSWORD
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, VendorFactory
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def use(part, quantity, capture):
     with capture(execute=True):
-        services.part_usage_record(part=part, quantity=D(quantity), by=None)
+        stock.part_usage_record(part=part, quantity=D(quantity), by=None)
 
 
 def low_stock_events(events, wait=0.5):
@@ -101,7 +101,7 @@ def test_nothing_is_published_when_the_transaction_rolls_back(
     put(part, 6)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.part_usage_record(part=part, quantity=D(3), by=None)
+        stock.part_usage_record(part=part, quantity=D(3), by=None)
     # The callbacks were registered but never run: no commit, no event, no mail.
 
     assert callbacks  # proof that the crossing registered its delivery for after commit
@@ -118,11 +118,11 @@ def test_consume_announces_each_part_that_crosses(
             put(part, 5)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.parts_consume(
+        stock.parts_consume(
             lines=[
-                services.ConsumeLine(part_id=a.pk, quantity=D(3)),
-                services.ConsumeLine(part_id=b.pk, quantity=D(4)),
-                services.ConsumeLine(part_id=c.pk, quantity=D(1)),
+                stock.ConsumeLine(part_id=a.pk, quantity=D(3)),
+                stock.ConsumeLine(part_id=b.pk, quantity=D(4)),
+                stock.ConsumeLine(part_id=c.pk, quantity=D(1)),
             ],
             by=None,
         )
@@ -142,7 +142,7 @@ def test_raising_the_reorder_point_over_the_stock_is_a_crossing_but_creating_is_
     assert low_stock_events(events) == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.part_update(part=part, by=None, reorder_point=D(4))
+        catalog.part_update(part=part, by=None, reorder_point=D(4))
 
     [event] = low_stock_events(events)
     assert event["data"]["id"] == part.pk

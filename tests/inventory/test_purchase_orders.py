@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from core.models import AuditEntry
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import PurchaseOrder, StockMovement
+from inventory.services import purchasing, stock
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
 
@@ -118,19 +119,19 @@ def test_full_lifecycle_with_partial_then_complete_receiving(api, in_alpha):
 def test_receiving_goes_to_the_named_then_line_then_default_location(api, in_alpha):
     part = PartFactory()
     dock, line_home = StockLocationFactory(), StockLocationFactory()
-    po = services.purchase_order_create(
+    po = purchasing.purchase_order_create(
         vendor=VendorFactory(),
         by=None,
-        lines=[services.OrderLine(part=part, quantity=D(4), location=line_home)],
+        lines=[purchasing.OrderLine(part=part, quantity=D(4), location=line_home)],
     )
-    services.purchase_order_approve(purchase_order=po, by=None)
-    services.purchase_order_mark_ordered(purchase_order=po, by=None)
+    purchasing.purchase_order_approve(purchase_order=po, by=None)
+    purchasing.purchase_order_mark_ordered(purchase_order=po, by=None)
     line = po.lines.get()
 
-    services.purchase_order_receive(
-        purchase_order=po, by=None, lines=[services.ReceiveLine(line.pk, D(1), dock.pk)]
+    purchasing.purchase_order_receive(
+        purchase_order=po, by=None, lines=[stock.ReceiveLine(line.pk, D(1), dock.pk)]
     )
-    services.purchase_order_receive(purchase_order=po, by=None)
+    purchasing.purchase_order_receive(purchase_order=po, by=None)
 
     levels = dict(part.stock_levels.values_list("location_id", "quantity"))
     assert levels == {dock.pk: D(1), line_home.pk: D(3)}
@@ -302,10 +303,10 @@ def test_suggest_reorders_drafts_one_order_per_vendor(api, in_alpha):
 
 def test_cancelled_orders_no_longer_count_as_on_order(api, in_alpha):
     part = PartFactory(vendor=VendorFactory(), reorder_point=D(2), reorder_quantity=D(5))
-    suggestion = services.purchase_orders_suggest(by=None)
-    services.purchase_order_cancel(purchase_order=suggestion.purchase_orders[0], by=None)
+    suggestion = purchasing.purchase_orders_suggest(by=None)
+    purchasing.purchase_order_cancel(purchase_order=suggestion.purchase_orders[0], by=None)
 
-    again = services.purchase_orders_suggest(by=None)
+    again = purchasing.purchase_orders_suggest(by=None)
 
     assert [line.part_id for po in again.purchase_orders for line in po.lines.all()] == [part.pk]
 

@@ -6,8 +6,8 @@ import pytest
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
-from inventory import services
 from inventory.models import Part, PurchaseOrder, StockMovement
+from inventory.services import catalog, purchasing, stock
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory, VendorFactory
 from tests.maintenance.factories import WorkOrderFactory
@@ -25,11 +25,11 @@ def stocked(in_alpha):
 
 
 def ordered_po(part):
-    po = services.purchase_order_create(
-        vendor=part.vendor, by=None, lines=[services.OrderLine(part=part, quantity=D(2))]
+    po = purchasing.purchase_order_create(
+        vendor=part.vendor, by=None, lines=[purchasing.OrderLine(part=part, quantity=D(2))]
     )
-    services.purchase_order_approve(purchase_order=po, by=None)
-    services.purchase_order_mark_ordered(purchase_order=po, by=None)
+    purchasing.purchase_order_approve(purchase_order=po, by=None)
+    purchasing.purchase_order_mark_ordered(purchase_order=po, by=None)
     return po
 
 
@@ -107,7 +107,7 @@ WRITE_NAMES = [
 @pytest.mark.parametrize("role", ["manager", "planner", "technician", "requester", "viewer"])
 def test_write_permissions_by_role(api, stocked, role, name, in_alpha):
     job = WorkOrderFactory(assigned_to=in_alpha.users["technician"])
-    services.part_usage_record(part=stocked, quantity=D(2), by=None, work_order_id=job.pk)
+    stock.part_usage_record(part=stocked, quantity=D(2), by=None, work_order_id=job.pk)
     writes = {w[0]: w for w in _writes(stocked, StockLocationFactory(), ordered_po(stocked))}
     _, method, path, body = writes[name]
     if name == "return":
@@ -124,8 +124,8 @@ def test_write_permissions_by_role(api, stocked, role, name, in_alpha):
 
 @pytest.mark.parametrize("role", ["technician", "viewer", "requester"])
 def test_only_managers_and_planners_approve_purchase_orders(api, stocked, role):
-    po = services.purchase_order_create(
-        vendor=stocked.vendor, by=None, lines=[services.OrderLine(part=stocked, quantity=D(1))]
+    po = purchasing.purchase_order_create(
+        vendor=stocked.vendor, by=None, lines=[purchasing.OrderLine(part=stocked, quantity=D(1))]
     )
 
     assert api(role).post(f"{INV}/purchase-orders/{po.pk}/approve/").status_code == 403
@@ -199,7 +199,7 @@ def test_a_part_of_beta_is_invisible_and_untouchable_from_alpha(api, alpha, beta
 
 def test_each_tenant_sees_only_its_own_ledger_and_low_stock(api, alpha, beta, beta_part):
     with tenant_context(beta.tenant):
-        services.part_update(part=beta_part, by=None, reorder_point=D(10))
+        catalog.part_update(part=beta_part, by=None, reorder_point=D(10))
 
     alpha_client = api("viewer", tenant=alpha)
     beta_client = api("viewer", tenant=beta)

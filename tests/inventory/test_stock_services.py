@@ -7,8 +7,9 @@ from django.db import IntegrityError, transaction
 
 from core.exceptions import Conflict, InvalidInput
 from core.models import AuditEntry
-from inventory import selectors, services
+from inventory import selectors
 from inventory.models import StockLevel, StockMovement
+from inventory.services import catalog, stock
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
 from tests.maintenance.factories import WorkOrderFactory
@@ -50,7 +51,7 @@ def test_usage_issues_from_the_default_location_with_reference_and_work_order(in
     put(part, 10, unit_cost=4)
     job = WorkOrderFactory()
 
-    [movement] = services.part_usage_record(
+    [movement] = stock.part_usage_record(
         part=part,
         quantity=D(3),
         by=in_alpha.users["technician"],
@@ -78,7 +79,7 @@ def test_short_usage_is_a_conflict_and_changes_nothing(in_alpha):
     audits_before = AuditEntry.objects.count()
 
     with pytest.raises(Conflict) as refused:
-        services.part_usage_record(part=part, quantity=D(3), by=None)
+        stock.part_usage_record(part=part, quantity=D(3), by=None)
 
     assert refused.value.code == "insufficient_stock"
     assert part.part_number in refused.value.detail
@@ -95,7 +96,7 @@ def test_usage_without_location_takes_default_first_then_most_stocked(in_alpha):
     put(part, 3, location=small)
     put(part, 5, location=big)
 
-    movements = services.part_usage_record(part=part, quantity=D(8), by=None)
+    movements = stock.part_usage_record(part=part, quantity=D(8), by=None)
 
     assert [(m.location_id, m.quantity) for m in movements] == [
         (part.location_id, D(-2)),
@@ -117,8 +118,8 @@ def test_usage_from_a_named_location_uses_only_that_location(in_alpha):
     put(part, 10, location=elsewhere)
 
     with pytest.raises(Conflict) as refused:
-        services.part_usage_record(part=part, quantity=D(2), by=None, location=part.location)
-    [taken] = services.part_usage_record(part=part, quantity=D(2), by=None, location=elsewhere)
+        stock.part_usage_record(part=part, quantity=D(2), by=None, location=part.location)
+    [taken] = stock.part_usage_record(part=part, quantity=D(2), by=None, location=elsewhere)
 
     assert refused.value.code == "insufficient_stock"
     assert part.location.code in refused.value.detail
@@ -132,13 +133,13 @@ def test_consume_is_all_or_nothing_and_names_every_short_part(in_alpha):
     put(a, 5)
     put(b, 1)
     lines = [
-        services.ConsumeLine(part_id=a.pk, quantity=D(2)),
-        services.ConsumeLine(part_id=b.pk, quantity=D(3)),
-        services.ConsumeLine(part_id=c.pk, quantity=D(1)),
+        stock.ConsumeLine(part_id=a.pk, quantity=D(2)),
+        stock.ConsumeLine(part_id=b.pk, quantity=D(3)),
+        stock.ConsumeLine(part_id=c.pk, quantity=D(1)),
     ]
 
     with pytest.raises(Conflict) as refused:
-        services.parts_consume(lines=lines, by=None, work_order_id=WorkOrderFactory().pk)
+        stock.parts_consume(lines=lines, by=None, work_order_id=WorkOrderFactory().pk)
 
     assert refused.value.code == "insufficient_stock"
     assert b.part_number in refused.value.detail
@@ -154,10 +155,10 @@ def test_consume_returns_movements_with_their_cost(in_alpha):
     put(a, 5, unit_cost="1.25")
     put(b, 5, unit_cost="3.10")
 
-    movements = services.parts_consume(
+    movements = stock.parts_consume(
         lines=[
-            services.ConsumeLine(part_id=b.pk, quantity=D(2)),
-            services.ConsumeLine(part_id=a.pk, quantity=D(4)),
+            stock.ConsumeLine(part_id=b.pk, quantity=D(2)),
+            stock.ConsumeLine(part_id=a.pk, quantity=D(4)),
         ],
         by=None,
         reference="WO-000010",
@@ -177,10 +178,10 @@ def test_consume_named_lines_are_served_before_the_picking_rule(in_alpha):
     put(part, 3)
     put(part, 2, location=other)
 
-    movements = services.parts_consume(
+    movements = stock.parts_consume(
         lines=[
-            services.ConsumeLine(part_id=part.pk, quantity=D(3)),
-            services.ConsumeLine(part_id=part.pk, quantity=D(2), location_id=other.pk),
+            stock.ConsumeLine(part_id=part.pk, quantity=D(3)),
+            stock.ConsumeLine(part_id=part.pk, quantity=D(2), location_id=other.pk),
         ],
         by=None,
     )
@@ -194,12 +195,12 @@ def test_consume_refuses_unknown_parts_and_locations(in_alpha):
     put(part, 3)
 
     with pytest.raises(InvalidInput) as unknown_part:
-        services.parts_consume(
-            lines=[services.ConsumeLine(part_id=part.pk + 1000, quantity=D(1))], by=None
+        stock.parts_consume(
+            lines=[stock.ConsumeLine(part_id=part.pk + 1000, quantity=D(1))], by=None
         )
     with pytest.raises(InvalidInput) as unknown_location:
-        services.parts_consume(
-            lines=[services.ConsumeLine(part_id=part.pk, quantity=D(1), location_id=999999)],
+        stock.parts_consume(
+            lines=[stock.ConsumeLine(part_id=part.pk, quantity=D(1), location_id=999999)],
             by=None,
         )
 
@@ -214,9 +215,9 @@ def test_services_refuse_bad_quantities(in_alpha, quantity):
     put(part, 5)
 
     with pytest.raises(InvalidInput):
-        services.part_usage_record(part=part, quantity=quantity, by=None)
+        stock.part_usage_record(part=part, quantity=quantity, by=None)
     with pytest.raises(InvalidInput):
-        services.part_restock(part=part, quantity=quantity, by=None)
+        stock.part_restock(part=part, quantity=quantity, by=None)
 
     assert fresh(part).quantity_on_hand == 5
 
@@ -225,8 +226,8 @@ def test_adjust_by_delta_and_to_a_counted_level_with_reason(in_alpha):
     part = PartFactory(unit_cost=D("2.00"))
     put(part, 10)
 
-    down = services.part_adjust(part=part, by=None, reason="damaged", delta=D(-3))
-    counted = services.part_adjust(part=part, by=None, reason="cycle_count", counted=D(9))
+    down = stock.part_adjust(part=part, by=None, reason="damaged", delta=D(-3))
+    counted = stock.part_adjust(part=part, by=None, reason="cycle_count", counted=D(9))
 
     assert (down.kind, down.quantity, down.reason, down.total_cost) == (
         "adjustment",
@@ -244,13 +245,13 @@ def test_adjust_refuses_going_negative_missing_reason_and_no_change(in_alpha):
     put(part, 2)
 
     with pytest.raises(Conflict) as below_zero:
-        services.part_adjust(part=part, by=None, reason="lost", delta=D(-3))
+        stock.part_adjust(part=part, by=None, reason="lost", delta=D(-3))
     with pytest.raises(InvalidInput):
-        services.part_adjust(part=part, by=None, reason="", delta=D(1))
+        stock.part_adjust(part=part, by=None, reason="", delta=D(1))
     with pytest.raises(InvalidInput):
-        services.part_adjust(part=part, by=None, reason="found", counted=D(2))
+        stock.part_adjust(part=part, by=None, reason="found", counted=D(2))
     with pytest.raises(InvalidInput):
-        services.part_adjust(part=part, by=None, reason="found", counted=D(2), delta=D(1))
+        stock.part_adjust(part=part, by=None, reason="found", counted=D(2), delta=D(1))
 
     assert below_zero.value.code == "insufficient_stock"
     assert fresh(part).quantity_on_hand == 2
@@ -261,7 +262,7 @@ def test_transfer_moves_stock_without_changing_the_total(in_alpha):
     van = StockLocationFactory(code="VAN-9")
     put(part, 6, unit_cost=3)
 
-    out, into = services.part_transfer(
+    out, into = stock.part_transfer(
         part=part, by=None, from_location=part.location, to_location=van, quantity=D(4)
     )
 
@@ -279,13 +280,11 @@ def test_transfer_moves_stock_without_changing_the_total(in_alpha):
     assert fresh(part).quantity_on_hand == 6
     assert (level(part, part.location), level(part, van)) == (2, 4)
     with pytest.raises(Conflict):
-        services.part_transfer(
+        stock.part_transfer(
             part=part, by=None, from_location=part.location, to_location=van, quantity=D(3)
         )
     with pytest.raises(InvalidInput):
-        services.part_transfer(
-            part=part, by=None, from_location=van, to_location=van, quantity=D(1)
-        )
+        stock.part_transfer(part=part, by=None, from_location=van, to_location=van, quantity=D(1))
     assert selectors.ledger_discrepancies() == []
 
 
@@ -293,10 +292,10 @@ def test_return_to_a_work_order_comes_back_at_the_issue_cost_and_no_more(in_alph
     part = PartFactory()
     put(part, 10, unit_cost=2)
     job = WorkOrderFactory()
-    services.part_usage_record(part=part, quantity=D(4), by=None, work_order_id=job.pk)
+    stock.part_usage_record(part=part, quantity=D(4), by=None, work_order_id=job.pk)
     put(part, 10, unit_cost=5)  # the average moves on: (6*2 + 10*5) / 16 = 3.875
 
-    returned = services.part_return(part=part, quantity=D(3), by=None, work_order_id=job.pk)
+    returned = stock.part_return(part=part, quantity=D(3), by=None, work_order_id=job.pk)
 
     assert returned.kind == "return"
     assert returned.unit_cost == D("2.0000")
@@ -304,7 +303,7 @@ def test_return_to_a_work_order_comes_back_at_the_issue_cost_and_no_more(in_alph
     # 16 at 3.875 plus 3 at 2: (62 + 6) / 19
     assert fresh(part).unit_cost == D("3.5789")
     with pytest.raises(Conflict) as over:
-        services.part_return(part=part, quantity=D(2), by=None, work_order_id=job.pk)
+        stock.part_return(part=part, quantity=D(2), by=None, work_order_id=job.pk)
     assert over.value.code == "over_return"
     assert fresh(part).quantity_on_hand == 19
 
@@ -331,8 +330,8 @@ def test_parts_with_history_cannot_be_deleted_but_fresh_ones_can(in_alpha):
     put(used, 1)
 
     with pytest.raises(Conflict):
-        services.part_delete(part=used, by=None)
-    services.part_delete(part=unused, by=None)
+        catalog.part_delete(part=used, by=None)
+    catalog.part_delete(part=unused, by=None)
 
     assert fresh(used)
     assert AuditEntry.objects.filter(action="part.delete", object_id=str(unused.pk)).exists()
@@ -355,7 +354,7 @@ def test_adjust_refuses_values_that_do_not_fit_the_ledger(in_alpha, kwargs):
     put(part, 2)
 
     with pytest.raises(InvalidInput):
-        services.part_adjust(part=part, by=None, reason="correction", **kwargs)
+        stock.part_adjust(part=part, by=None, reason="correction", **kwargs)
 
     assert fresh(part).quantity_on_hand == 2
 
@@ -365,7 +364,7 @@ def test_restock_refuses_costs_that_do_not_fit(in_alpha, unit_cost):
     part = PartFactory()
 
     with pytest.raises(InvalidInput):
-        services.part_restock(part=part, quantity=D(1), by=None, unit_cost=unit_cost)
+        stock.part_restock(part=part, quantity=D(1), by=None, unit_cost=unit_cost)
 
     assert fresh(part).quantity_on_hand == 0
 
@@ -377,7 +376,7 @@ def test_a_part_still_referenced_elsewhere_is_a_conflict_not_an_error(in_alpha):
     StockLevel.objects.create(part=part, location=StockLocationFactory(), quantity=D(0))
 
     with pytest.raises(Conflict) as refused:
-        services.part_delete(part=part, by=None)
+        catalog.part_delete(part=part, by=None)
 
     assert refused.value.code == "protected"
     assert fresh(part)

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import factory
 
-from inventory import services as inventory
 from inventory.models import Part, StockLocation
+from inventory.services import catalog, stock
 from maintenance.models import WorkOrder
 
 
@@ -19,15 +19,15 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
 
 def stocked_part(part_number: str, quantity: int, unit_cost: str = "10.00", **fields) -> Part:
     """A part with ``quantity`` received into stock at ``unit_cost``, through the inventory services."""
-    store = StockLocation.objects.filter(code="MAIN").first() or inventory.stock_location_create(
+    store = StockLocation.objects.filter(code="MAIN").first() or catalog.stock_location_create(
         by=None, code="MAIN", name="Main storeroom"
     )
     fields.setdefault("location", store)
-    part = inventory.part_create(
+    part = catalog.part_create(
         by=None, part_number=part_number, name=f"Part {part_number}", **fields
     )
     if quantity:
-        inventory.part_restock(
+        stock.part_restock(
             by=None, part=part, quantity=Decimal(quantity), unit_cost=Decimal(unit_cost)
         )
     part.refresh_from_db()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from django_tenants.utils import tenant_context
 
-from assets import services as assets
+from assets.services import monitoring
 from maintenance import services
 from maintenance.models import WorkOrder
 from tests.assets.factories import AssetFactory
@@ -65,7 +65,7 @@ def test_feed_follows_the_roles(asgi_server, committed):
             )
             theirs = services.work_request_approve(by=alpha.users["planner"], request=request)
             services.work_order_create(by=alpha.users["planner"], title="Someone else's job")
-            assets.performance_record(by=None, asset=pump, temperature=Decimal(99))
+            monitoring.performance_record(by=None, asset=pump, temperature=Decimal(99))
 
         requester_saw = drain(requester_feed)
         technician_saw = drain(technician_feed)

@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from assets import services as assets
+from assets.services import meters, monitoring
 from maintenance import services
+from maintenance.events import work_order_payloads
 from maintenance.models import MaintenanceCalendar, PMSchedule, PMScheduleAsset, WorkOrder
-from maintenance.payloads import work_order_payloads
-from maintenance.services import pm
+from maintenance.pm import due_dates, generation, schedules
 from tests.assets.factories import AssetFactory, MeterFactory
 from tests.maintenance.factories import WorkOrderFactory, stocked_part
 
@@ -41,7 +41,7 @@ def office(in_alpha):
 
 def schedule(name="Monthly service", assets_=(), created=None, **fields):
     values = {"trigger_type": "time_based", "frequency": "monthly", "lead_time_days": 0, **fields}
-    made = pm.schedule_create(by=None, name=name, assets=list(assets_), **values)
+    made = schedules.schedule_create(by=None, name=name, assets=list(assets_), **values)
     if created is not None:
         # The plan applies from when it was made; tests place that moment explicitly.
         PMScheduleAsset.objects.filter(schedule=made).update(created_at=created, next_due=None)
@@ -230,7 +230,7 @@ def test_month_end_anchor_keeps_the_end_of_each_month(in_alpha):
     pump = AssetFactory()
     plan = schedule(assets_=[pump], starts_at=utc(2027, 1, 31, 7), created=utc(2027, 1, 1))
 
-    pm.pm_generate_due(now=utc(2027, 5, 1))
+    generation.pm_generate_due(now=utc(2027, 5, 1))
 
     assert [n for n, _ in generated(plan)] == [
         utc(2027, 1, 31, 7),
@@ -246,7 +246,7 @@ def test_leap_day_anchor_across_years(in_alpha):
         assets_=[pump], frequency="annual", starts_at=utc(2028, 2, 29, 6), created=utc(2028, 1, 1)
     )
 
-    pm.pm_generate_due(now=utc(2033, 1, 1))
+    generation.pm_generate_due(now=utc(2033, 1, 1))
 
     assert [n.date().isoformat() for n, _ in generated(plan)] == [
         "2028-02-29",
@@ -268,7 +268,7 @@ def test_due_dates_move_off_holidays_weekends_and_lunch(office, in_alpha):
         created=utc(2026, 12, 1),
     )
 
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
 
     due = {n.astimezone(AMS).date().isoformat(): d.astimezone(AMS) for n, d in generated(plan)}
     assert due["2026-12-31"] == local(2026, 12, 31, 13, 0)  # after lunch
@@ -287,7 +287,7 @@ def test_wall_clock_time_is_kept_across_a_dst_change(office, in_alpha):
         created=utc(2027, 3, 1),
     )
 
-    pm.pm_generate_due(now=utc(2027, 4, 10))
+    generation.pm_generate_due(now=utc(2027, 4, 10))
 
     nominals = [n for n, _ in generated(plan)]
     assert [n.astimezone(AMS).hour for n in nominals] == [9, 9, 9]
@@ -304,7 +304,7 @@ def test_only_what_is_due_within_the_lead_time(in_alpha):
         created=utc(2027, 6, 1),
     )
 
-    pm.pm_generate_due(now=utc(2027, 6, 1))
+    generation.pm_generate_due(now=utc(2027, 6, 1))
 
     assert [n for n, _ in generated(plan)] == [utc(2027, 6, 7, 8)]  # the 14th is beyond ten days
 
@@ -315,7 +315,7 @@ def test_a_plan_anchored_in_the_past_generates_no_backlog_from_before_it_existed
         assets_=[pump], frequency="weekly", starts_at=utc(2020, 1, 6, 8), created=utc(2027, 6, 2)
     )
 
-    pm.pm_generate_due(now=utc(2027, 6, 20))
+    generation.pm_generate_due(now=utc(2027, 6, 20))
 
     assert [n.date().isoformat() for n, _ in generated(plan)] == ["2027-06-07", "2027-06-14"]
 
@@ -325,9 +325,9 @@ def test_missed_runs_are_caught_up_for_fixed_plans(in_alpha):
     plan = schedule(
         assets_=[pump], frequency="weekly", starts_at=utc(2027, 6, 7, 8), created=utc(2027, 6, 1)
     )
-    pm.pm_generate_due(now=utc(2027, 6, 8))
+    generation.pm_generate_due(now=utc(2027, 6, 8))
 
-    pm.pm_generate_due(now=utc(2027, 6, 30))  # the generator did not run for three weeks
+    generation.pm_generate_due(now=utc(2027, 6, 30))  # the generator did not run for three weeks
 
     assert [n.day for n, _ in generated(plan)] == [7, 14, 21, 28]
 
@@ -342,7 +342,7 @@ def test_cron_schedules(in_alpha):
         created=utc(2027, 6, 1),
     )
 
-    pm.pm_generate_due(now=utc(2027, 6, 20))
+    generation.pm_generate_due(now=utc(2027, 6, 20))
 
     assert [n for n, _ in generated(plan)] == [utc(2027, 6, 7, 6), utc(2027, 6, 14, 6)]
 
@@ -351,7 +351,7 @@ def complete(order, at):
     order.status = "completed"
     order.completed_at = at
     order.save()
-    pm.pm_occurrence_closed(order)
+    due_dates.occurrence_closed(schedule_id=order.schedule_id, asset_id=order.asset_id)
 
 
 def test_fixed_keeps_its_calendar_after_a_late_completion(in_alpha):
@@ -363,10 +363,10 @@ def test_fixed_keeps_its_calendar_after_a_late_completion(in_alpha):
         starts_at=utc(2027, 1, 1, 8),
         created=utc(2027, 1, 1),
     )
-    pm.pm_generate_due(now=utc(2027, 1, 1, 9))
+    generation.pm_generate_due(now=utc(2027, 1, 1, 9))
     complete(WorkOrder.objects.get(schedule=plan), utc(2027, 1, 20))  # 19 days late
 
-    pm.pm_generate_due(now=utc(2027, 3, 1))
+    generation.pm_generate_due(now=utc(2027, 3, 1))
 
     # Late completion on 20 January does not move the plan: next is 31 January, then 2 March.
     assert [n.date().isoformat() for n, _ in generated(plan)] == ["2027-01-01", "2027-01-31"]
@@ -382,12 +382,12 @@ def test_floating_counts_from_the_late_completion(in_alpha):
         starts_at=utc(2027, 1, 1, 8),
         created=utc(2027, 1, 1),
     )
-    pm.pm_generate_due(now=utc(2027, 1, 1, 9))
+    generation.pm_generate_due(now=utc(2027, 1, 1, 9))
     complete(WorkOrder.objects.get(schedule=plan), utc(2027, 1, 20, 15))
 
-    pm.pm_generate_due(now=utc(2027, 2, 1))
+    generation.pm_generate_due(now=utc(2027, 2, 1))
     assert len(generated(plan)) == 1  # 20 Jan + 30 days is 19 Feb
-    pm.pm_generate_due(now=utc(2027, 2, 19, 9))
+    generation.pm_generate_due(now=utc(2027, 2, 19, 9))
 
     assert [n for n, _ in generated(plan)][1] == utc(2027, 2, 19, 8)
 
@@ -401,9 +401,9 @@ def test_floating_waits_while_the_last_one_is_open(in_alpha):
         starts_at=utc(2027, 1, 4, 8),
         created=utc(2027, 1, 1),
     )
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
 
-    pm.pm_generate_due(now=utc(2027, 2, 1))
+    generation.pm_generate_due(now=utc(2027, 2, 1))
 
     assert len(generated(plan)) == 1
 
@@ -417,11 +417,11 @@ def test_skip_an_occurrence_while_the_previous_one_is_open(in_alpha):
         starts_at=utc(2027, 1, 4, 8),
         created=utc(2027, 1, 1),
     )
-    pm.pm_generate_due(now=utc(2027, 1, 5))
-    pm.pm_generate_due(now=utc(2027, 1, 12))  # the first is still open: skipped
+    generation.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 12))  # the first is still open: skipped
     complete(WorkOrder.objects.get(schedule=plan), utc(2027, 1, 13))
 
-    pm.pm_generate_due(now=utc(2027, 1, 19))
+    generation.pm_generate_due(now=utc(2027, 1, 19))
 
     assert [n.day for n, _ in generated(plan)] == [4, 18]
     assert PMScheduleAsset.objects.get(schedule=plan).skipped == 1
@@ -436,13 +436,13 @@ def test_every_asset_of_a_type_including_one_added_later(in_alpha):
         starts_at=utc(2027, 1, 4, 8),
         created=utc(2027, 1, 1),
     )
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
     late = AssetFactory(asset_id="FL-2", asset_type="vehicle")
     PMScheduleAsset.objects.filter(schedule=plan).update(created_at=utc(2027, 1, 1))
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
     PMScheduleAsset.objects.filter(schedule=plan, asset=late).update(created_at=utc(2027, 1, 1))
 
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
 
     assert sorted(
         WorkOrder.objects.filter(schedule=plan).values_list("asset__asset_id", flat=True)
@@ -473,7 +473,7 @@ def test_template_steps_parts_and_required_parts_are_copied(in_alpha):
         ],
     )
 
-    pm.pm_generate_due(now=utc(2027, 1, 5))
+    generation.pm_generate_due(now=utc(2027, 1, 5))
 
     order = WorkOrder.objects.get(schedule=plan)
     assert [(s.title, s.kind, s.meter_id) for s in order.steps.all()] == [
@@ -498,7 +498,7 @@ def test_generation_is_audited_and_announced_with_the_detail_payload(
         created=utc(2027, 1, 1),
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        report = pm.pm_generate_due(now=utc(2027, 1, 5))
+        report = generation.pm_generate_due(now=utc(2027, 1, 5))
 
     assert len(report.created) == 2
     assert len(callbacks) == 1  # one batched delivery for the whole chunk
@@ -517,7 +517,7 @@ def test_bulk_payloads_equal_the_detail_endpoint(api, in_alpha):
         starts_at=utc(2027, 1, 4, 8),
         created=utc(2027, 1, 1),
     )
-    report = pm.pm_generate_due(now=utc(2027, 1, 5))
+    report = generation.pm_generate_due(now=utc(2027, 1, 5))
     order_id = report.created[0]
     client = api("viewer")
 
@@ -547,18 +547,18 @@ def test_usage_every_250_running_hours(in_alpha):
     )
 
     for value in (1000, 1100, 1240):
-        assets.meter_reading_record(by=None, meter=meter, value=Decimal(value))
+        meters.meter_reading_record(by=None, meter=meter, value=Decimal(value))
     assert not WorkOrder.objects.filter(schedule=plan).exists()
-    assets.meter_reading_record(
+    meters.meter_reading_record(
         by=None, meter=meter, value=Decimal(1260)
     )  # 260 h since the first reading
     assert WorkOrder.objects.filter(schedule=plan).count() == 1
-    assets.meter_reading_record(by=None, meter=meter, value=Decimal(1400))
+    meters.meter_reading_record(by=None, meter=meter, value=Decimal(1400))
     assert WorkOrder.objects.filter(schedule=plan).count() == 1
-    assets.meter_reading_record(
+    meters.meter_reading_record(
         by=None, meter=meter, value=Decimal(5), is_reset=True
     )  # new counter
-    assets.meter_reading_record(by=None, meter=meter, value=Decimal(120))
+    meters.meter_reading_record(by=None, meter=meter, value=Decimal(120))
     assert WorkOrder.objects.filter(schedule=plan).count() == 2  # 520 h run in total
 
     assert PMScheduleAsset.objects.get(schedule=plan).usage_accumulated == Decimal(20)
@@ -579,7 +579,7 @@ def test_condition_must_hold_for_its_duration_and_fires_once_per_episode(in_alph
     start = timezone.now() - timedelta(hours=3)
 
     def reading(minutes, temperature):
-        assets.performance_record(
+        monitoring.performance_record(
             by=None,
             asset=pump,
             recorded_at=start + timedelta(minutes=minutes),
@@ -611,7 +611,7 @@ def test_condition_on_a_meter(in_alpha):
         condition_threshold=Decimal(20),
     )
 
-    assets.meter_reading_record(by=None, meter=level, value=Decimal(15))
+    meters.meter_reading_record(by=None, meter=level, value=Decimal(15))
 
     assert WorkOrder.objects.filter(schedule=plan).count() == 1
 
@@ -627,9 +627,11 @@ def test_event_an_alert_of_at_least_a_severity(in_alpha):
         event_min_severity="high",
     )
 
-    assets.performance_record(by=None, asset=pump, uptime_percentage=Decimal(85))  # medium alert
+    monitoring.performance_record(
+        by=None, asset=pump, uptime_percentage=Decimal(85)
+    )  # medium alert
     assert not WorkOrder.objects.filter(schedule=plan).exists()
-    assets.performance_record(by=None, asset=pump, temperature=Decimal(95))  # high alert
+    monitoring.performance_record(by=None, asset=pump, temperature=Decimal(95))  # high alert
     assert WorkOrder.objects.filter(schedule=plan).count() == 1
 
 
@@ -659,7 +661,7 @@ def test_manual_generates_only_when_asked_and_once_per_minute(api, in_alpha):
         trigger_type="manual",
         frequency="",
     )
-    pm.pm_generate_due(now=timezone.now() + timedelta(days=400))
+    generation.pm_generate_due(now=timezone.now() + timedelta(days=400))
     assert not WorkOrder.objects.filter(schedule=plan).exists()
     client = api("planner")
 
@@ -712,10 +714,10 @@ def test_usage_forecast_is_estimated_from_recent_use(api, in_alpha):
         trigger_value=Decimal(250),
     )
     now = timezone.now()
-    assets.meter_reading_record(
+    meters.meter_reading_record(
         by=None, meter=meter, value=Decimal(0), reading_at=now - timedelta(days=20)
     )
-    assets.meter_reading_record(
+    meters.meter_reading_record(
         by=None, meter=meter, value=Decimal(200), reading_at=now - timedelta(days=1)
     )
 
@@ -735,7 +737,7 @@ def test_pm_statistics_and_compliance(api, in_alpha):
         starts_at=timezone.now() - timedelta(days=25),
         created=timezone.now() - timedelta(days=26),
     )
-    pm.pm_generate_due()
+    generation.pm_generate_due()
     orders = list(WorkOrder.objects.filter(schedule=plan).order_by("pm_nominal"))
     assert len(orders) == 3
     complete(orders[0], orders[0].due_at + timedelta(hours=12))  # within 10% of 10 days: on time

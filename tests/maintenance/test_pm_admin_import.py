@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from maintenance.models import MaintenanceCalendar, PMSchedule, WorkOrder
-from maintenance.services import pm
+from maintenance.pm import schedules
 from tests.assets.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_import_dry_run_changes_nothing(alpha, setup, tmp_path):
 
 
 def test_admin_lists_schedules_and_generates_now(admin_client, in_alpha):
-    plan = pm.schedule_create(
+    plan = schedules.schedule_create(
         by=None, name="On demand", trigger_type="manual", assets=[AssetFactory()]
     )
     client = admin_client("planner")
@@ -123,15 +123,15 @@ def test_demo_programme_and_seeding_twice(in_alpha):
     from assets.demo import seed_demo_plant
     from inventory.seed import seed_demo as seed_inventory
     from maintenance.demo import seed_demo_work
-    from maintenance.pm_demo import seed_demo_programme
+    from maintenance.pm.demo import seed_demo_programme
 
     for seed in (seed_demo_plant, seed_inventory, seed_demo_work, seed_demo_programme):
         seed(stdout=io.StringIO())
-    schedules = PMSchedule.objects.count()
+    programme_size = PMSchedule.objects.count()
     generated = WorkOrder.objects.filter(schedule__isnull=False).count()
     seed_demo_programme(stdout=io.StringIO())
 
-    assert schedules == PMSchedule.objects.count() >= 8
+    assert programme_size == PMSchedule.objects.count() >= 8
     assert WorkOrder.objects.filter(schedule__isnull=False).count() == generated > 0
     assert set(PMSchedule.objects.values_list("trigger_type", flat=True)) == {
         "time_based",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from maintenance.models import PMScheduleAsset, WorkOrder
-from maintenance.services import pm
+from maintenance.pm import generation, schedules
 from tests.assets.factories import AssetFactory
 from tests.live import ROOT, child_environment
 
@@ -28,7 +28,7 @@ def daily_plans(tenant, count: int, days: int = 5):
     start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=days - 1, hours=1)
     with tenant_context(tenant.tenant):
         for n in range(count):
-            pm.schedule_create(
+            schedules.schedule_create(
                 by=None,
                 name=f"Daily round {n}",
                 assets=[AssetFactory()],
@@ -63,7 +63,7 @@ def test_two_generators_at_once_never_duplicate(committed):
         try:
             with tenant_context(alpha.tenant):
                 barrier.wait(timeout=10)
-                pm.pm_generate_due(chunk_size=7)
+                generation.pm_generate_due(chunk_size=7)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -108,8 +108,8 @@ def test_a_generation_killed_midway_and_run_again_misses_nothing_and_duplicates_
     assert 0 < partial < expected, (partial, process.stderr.read().decode()[-2000:])
 
     with tenant_context(alpha.tenant):
-        pm.pm_generate_due()
-        pm.pm_generate_due()
+        generation.pm_generate_due()
+        generation.pm_generate_due()
 
     assert occurrences(alpha) == (expected, expected)
 

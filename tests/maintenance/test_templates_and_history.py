@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import tenant_context
 
-from assets import services as assets
+from assets.services import meters, monitoring
 from maintenance.models import WorkOrder, WorkOrderTemplate
 from tests.assets.factories import AssetFactory, MeterFactory
 from tests.maintenance.factories import stocked_part
@@ -159,8 +159,8 @@ def test_history_of_an_asset_newest_first(api, in_alpha):
     )
     technician = api("technician")
     technician.post(f"/api/v1/work-orders/{order['id']}/start/")
-    assets.meter_reading_record(by=None, meter=meter, value=Decimal(100))
-    assets.performance_record(by=None, asset=pump, temperature=Decimal(95))
+    meters.meter_reading_record(by=None, meter=meter, value=Decimal(100))
+    monitoring.performance_record(by=None, asset=pump, temperature=Decimal(95))
     technician.post(
         f"/api/v1/work-orders/{order['id']}/complete/",
         {"parts_used": [{"part": part.pk, "quantity": 1}]},

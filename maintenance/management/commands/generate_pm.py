@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
-from maintenance.services.pm import CHUNK_SIZE, pm_generate_due
+from maintenance.pm.generation import CHUNK_SIZE, pm_generate_due
 from tenants.models import Tenant
 
 

@@ -13,6 +13,6 @@ class Command(ImportCommand):
     what = "schedules"
 
     def importer(self, by: User | None) -> Importer:
-        from maintenance.pm_importing import ScheduleImporter
+        from maintenance.pm.importing import ScheduleImporter
 
         return ScheduleImporter(by=by)

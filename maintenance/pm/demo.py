@@ -7,15 +7,18 @@ from typing import Any
 from django.utils import timezone
 
 from assets.models import Asset
-from maintenance.models import MaintenanceCalendar, PMSchedule, WorkOrderTemplate
-from maintenance.services import pm
+from maintenance.models import PMSchedule, WorkOrderTemplate
+from maintenance.pm.calendars import calendar_create
+from maintenance.pm.generation import pm_generate_due
+from maintenance.pm.schedules import schedule_create
 
 
 def seed_demo_programme(*, stdout: Any) -> None:
     if PMSchedule.objects.exists():
         stdout.write("  preventive maintenance: programme already present")
         return
-    day_shift = MaintenanceCalendar.objects.create(
+    day_shift = calendar_create(
+        by=None,
         name="Plant day shift",
         timezone="Europe/Amsterdam",
         working_days=[0, 1, 2, 3, 4],
@@ -74,7 +77,7 @@ def seed_demo_programme(*, stdout: Any) -> None:
     ]
     for plan in plans:
         assets = plan.pop("assets", [])
-        pm.schedule_create(
+        schedule_create(
             by=None,
             trigger_type="time_based",
             calendar=day_shift,
@@ -82,7 +85,7 @@ def seed_demo_programme(*, stdout: Any) -> None:
             assets=assets,
             **plan,
         )
-    pm.schedule_create(
+    schedule_create(
         by=None,
         name="Compressor 2,000 h service",
         trigger_type="usage_based",
@@ -92,7 +95,7 @@ def seed_demo_programme(*, stdout: Any) -> None:
         assets=list(Asset.objects.filter(asset_id__startswith="CMP-")),
         starts_at=now,
     )
-    pm.schedule_create(
+    schedule_create(
         by=None,
         name="Overheating check",
         trigger_type="condition_based",
@@ -105,7 +108,7 @@ def seed_demo_programme(*, stdout: Any) -> None:
         priority="high",
         starts_at=now,
     )
-    pm.schedule_create(
+    schedule_create(
         by=None,
         name="Verify after breakdown repair",
         trigger_type="event_based",
@@ -115,7 +118,7 @@ def seed_demo_programme(*, stdout: Any) -> None:
         maintenance_type="inspection",
         starts_at=now,
     )
-    report = pm.pm_generate_due()
+    report = pm_generate_due()
     stdout.write(
         f"  preventive maintenance: {PMSchedule.objects.count()} schedules, "
         f"{len(report.created)} work orders due"

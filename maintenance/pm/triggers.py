@@ -1,8 +1,9 @@
 """Usage-, condition- and event-based PM: work orders started by what happens to an asset.
 
-Called from the assets app's signals (readings, performance, alerts) and from
-work order completion, inside the transaction that recorded the fact, so the
-work order and its cause commit together.
+Called from maintenance's reactions to what the asset register records
+(readings, performance, alerts) and to work orders completing, inside the
+transaction that recorded the fact, so the work order and its cause commit
+together (see ``maintenance.reactions``).
 """
 
 from datetime import datetime, timedelta
@@ -14,7 +15,8 @@ from assets.choices import PERFORMANCE_METRICS, SEVERITY_RANK, Operator
 from assets.models import Alert, Asset, MeterReading, PerformanceRecord
 from maintenance.choices import ACTIVE_STATUSES, ScheduleMode, TriggerEvent, TriggerType
 from maintenance.models import PMSchedule, PMScheduleAsset, WorkOrder, calendar_engine
-from maintenance.services.pm import RETIRED, NewOccurrence, _announce, _insert_work_orders
+from maintenance.pm.due_dates import RETIRED
+from maintenance.pm.generation import NewOccurrence, occurrences_generate
 
 COMPARE = {
     Operator.GT: lambda value, limit: value > limit,
@@ -30,7 +32,7 @@ def _schedules_for(asset: Asset, trigger_type: str) -> QuerySet[PMSchedule]:
     return (
         PMSchedule.objects.filter(active=True, trigger_type=trigger_type)
         .filter(Q(assets=asset) | Q(asset_type=asset.asset_type))
-        .select_related("calendar")
+        .select_related("calendar", "template")
         .distinct()
         .order_by("pk")
     )
@@ -53,10 +55,8 @@ def _occur(schedule: PMSchedule, asset: Asset, state: PMScheduleAsset, at: datet
         state.skipped += 1
         return False
     due = calendar_engine(schedule.calendar).next_working_slot(at)
-    created = _insert_work_orders([NewOccurrence(schedule, asset.pk, at, due)], by=None, now=at)
+    occurrences_generate([NewOccurrence(schedule, asset.pk, at, due)], by=None, now=at)
     state.last_nominal = max(filter(None, [state.last_nominal, at]))
-    if created:
-        _announce(created)
     PMSchedule.objects.filter(pk=schedule.pk).update(last_generated_at=at)
     return True
 

@@ -5,17 +5,38 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from assets.models import MeterReading
 from maintenance.choices import ACTIVE_STATUSES, PLANNED_WORK_TYPES, Status, TriggerType
 from maintenance.models import PMSchedule, PMScheduleAsset, WorkOrder, calendar_engine
+from maintenance.pm.due_dates import RETIRED, recurrence_of, start_before
 from maintenance.scheduling import forecast
-from maintenance.services.pm import _previous, _start_before, recurrence_of
 
 # PM compliance: done within this share of the interval after the due date counts as on time.
 ON_TIME_SHARE = Decimal("0.10")
+
+
+def last_generated_outcomes(
+    rows: list[tuple[int, int, datetime | None]],
+) -> dict[tuple[int, int], tuple[str, datetime | None]]:
+    """(status, finished_at) of each state's last generated work order."""
+    keyed = [(s, a, n) for s, a, n in rows if n is not None]
+    if not keyed:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT w.schedule_id, w.asset_id, w.status, COALESCE(w.completed_at, w.cancelled_at)
+            FROM maintenance_workorder w
+            JOIN unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS k(schedule_id, asset_id, nominal)
+              ON w.schedule_id = k.schedule_id AND w.asset_id = k.asset_id AND w.pm_nominal = k.nominal
+            """,
+            [[k[0] for k in keyed], [k[1] for k in keyed], [k[2] for k in keyed]],
+        )
+        return {(s, a): (status, finished) for s, a, status, finished in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -35,7 +56,7 @@ def schedule_forecast(schedule: PMSchedule, *, until: datetime, limit: int = 500
     states = list(
         PMScheduleAsset.objects.filter(schedule=schedule)
         .select_related("asset")
-        .exclude(asset__status__in=("retired", "decommissioned"))
+        .exclude(asset__status__in=RETIRED)
     )
     if schedule.trigger_type == TriggerType.TIME_BASED:
         return _calendar_forecast(schedule, states, until=until, limit=limit)
@@ -48,14 +69,16 @@ def _calendar_forecast(
     schedule: PMSchedule, states: list[PMScheduleAsset], *, until: datetime, limit: int
 ) -> list[Forecast]:
     rec, cal = recurrence_of(schedule), calendar_engine(schedule.calendar)
-    previous = _previous([(s.schedule_id, s.asset_id, s.last_nominal) for s in states])
+    previous = last_generated_outcomes(
+        [(s.schedule_id, s.asset_id, s.last_nominal) for s in states]
+    )
     upcoming = []
     for state in states:
         status, finished = previous.get((state.schedule_id, state.asset_id), (None, None))
         for occurrence in forecast(
             rec,
             schedule.schedule_mode,
-            last_due=state.last_nominal or _start_before(rec, state.created_at),
+            last_due=state.last_nominal or start_before(rec, state.created_at),
             last_completed=None if status in ACTIVE_STATUSES else finished,
             calendar=cal,
             until=until,

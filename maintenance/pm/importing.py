@@ -15,9 +15,9 @@ from django.db import models
 from assets.models import Asset
 from core.audit import snapshot
 from core.importing import Importer, Outcome, RowRejected
-from maintenance.api.pm import ScheduleSerializer
 from maintenance.models import MaintenanceCalendar, PMSchedule, WorkOrderTemplate
-from maintenance.services import pm
+from maintenance.pm.api.serializers import ScheduleSerializer, schedule_fields
+from maintenance.pm.schedules import SCHEDULE_FIELDS, schedule_create, schedule_update
 
 LISTS = ("required_skills", "required_tools")
 
@@ -80,20 +80,18 @@ class ScheduleImporter(Importer):
             )
         fields, assets = _fields(serializer.validated_data)
         if existing is None:
-            return "created", pm.schedule_create(by=self.by, assets=assets or [], **fields)
+            return "created", schedule_create(by=self.by, assets=assets or [], **fields)
         before = (
-            snapshot(existing, pm.SCHEDULE_FIELDS),
+            snapshot(existing, SCHEDULE_FIELDS),
             sorted(existing.assets.values_list("pk", flat=True)),
         )
-        updated = pm.schedule_update(by=self.by, schedule=existing, assets=assets, **fields)
+        updated = schedule_update(by=self.by, schedule=existing, assets=assets, **fields)
         after = (
-            snapshot(updated, pm.SCHEDULE_FIELDS),
+            snapshot(updated, SCHEDULE_FIELDS),
             sorted(updated.assets.values_list("pk", flat=True)),
         )
         return ("updated" if after != before else "unchanged"), updated
 
 
 def _fields(validated: dict[str, Any]) -> tuple[dict[str, Any], list[Asset] | None]:
-    from maintenance.api.pm import _fields as api_fields
-
-    return api_fields(validated)
+    return schedule_fields(validated)

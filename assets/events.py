@@ -1,0 +1,66 @@
+"""What the asset register tells the world.
+
+Two kinds of telling live here. Payload builders give the public shape of an
+object, the one its detail endpoint returns and its events carry (the API's
+serializers render through them). Domain events are the facts other apps
+react to inside the same transaction (see ``core.reactions``): preventive
+maintenance counts readings and watches alerts without the register knowing
+it exists.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from assets.models import Alert, MeterReading, PerformanceRecord
+from core.reactions import DomainEvent
+
+ALERT_EVENT = "asset:alert"
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """An alert as ``GET /api/v1/alerts/{id}/`` returns it and ``asset:alert`` carries it."""
+    return {
+        "id": alert.pk,
+        "asset_id": alert.asset.asset_id,
+        "asset_name": alert.asset.name,
+        "metric": alert.metric,
+        "severity": alert.severity,
+        "status": alert.status,
+        "source": alert.source,
+        "message": alert.message,
+        "value": alert.value,
+        "threshold": alert.threshold_id,
+        "threshold_value": alert.threshold_value,
+        "operator": alert.operator,
+        "reading_id": alert.reading_id,
+        "occurrences": alert.occurrences,
+        "raised_at": alert.raised_at,
+        "last_seen_at": alert.last_seen_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by.username if alert.acknowledged_by else None,
+        "resolved_at": alert.resolved_at,
+        "resolved_by": alert.resolved_by.username if alert.resolved_by else None,
+        "note": alert.note,
+    }
+
+
+@dataclass(frozen=True)
+class MeterReadingRecorded(DomainEvent):
+    """A meter reading was recorded (usage-based PM counts its delta)."""
+
+    reading: MeterReading
+
+
+@dataclass(frozen=True)
+class PerformanceRecorded(DomainEvent):
+    """A performance record was taken (condition-based PM watches its metrics)."""
+
+    record: PerformanceRecord
+
+
+@dataclass(frozen=True)
+class AlertRaised(DomainEvent):
+    """An alert was raised, or an open one escalated to a higher severity."""
+
+    alert: Alert
+    escalated: bool

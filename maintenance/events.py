@@ -1,0 +1,148 @@
+"""What maintenance tells the world.
+
+``work_order_payload`` is the public shape of a work order: what
+``GET /api/v1/work-orders/{id}/`` returns (the serializer renders through it)
+and what ``work-order:*`` events carry. ``work_order_payloads`` builds many in
+two queries, for runs that create thousands at once.
+
+The domain events below are the facts the apps above maintenance (SLA,
+prediction, sync) and maintenance's own PM react to, inside the transaction
+that wrote them (see ``core.reactions``).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from core.events import Audience, Event, publish, publish_many
+from core.reactions import DomainEvent
+from core.roles import Role
+from maintenance.choices import ACTIVE_STATUSES
+from maintenance.models import WorkOrder
+
+CREATED = "work-order:created"
+UPDATED = "work-order:updated"
+COMPLETED = "work-order:completed"
+
+# Who sees work order events on the live feed: everyone who may read work orders;
+# a requester only those of their own requests (added per event).
+WORK_ORDER_READERS = frozenset({Role.MANAGER, Role.PLANNER, Role.TECHNICIAN, Role.VIEWER})
+
+# What a payload reads beyond the work order's own row.
+PAYLOAD_RELATIONS = ("asset", "request")
+
+
+def work_order_payload(work_order: WorkOrder, *, now: datetime | None = None) -> dict[str, Any]:
+    """The work order as its detail endpoint returns it (load ``PAYLOAD_RELATIONS`` with it)."""
+    now = now or timezone.now()
+    asset = work_order.asset
+    return {
+        "id": work_order.pk,
+        "number": work_order.number,
+        "title": work_order.title,
+        "description": work_order.description,
+        "asset_id": asset.asset_id if asset else None,
+        "asset_name": asset.name if asset else None,
+        "work_type": work_order.work_type,
+        "priority": work_order.priority,
+        "status": work_order.status,
+        "assigned_to": work_order.assigned_to_id,
+        "requested_by": work_order.requested_by_id,
+        "scheduled_start": work_order.scheduled_start,
+        "scheduled_end": work_order.scheduled_end,
+        "due_at": work_order.due_at,
+        "started_at": work_order.started_at,
+        "completed_at": work_order.completed_at,
+        "cancelled_at": work_order.cancelled_at,
+        "estimated_hours": work_order.estimated_hours,
+        "actual_hours": work_order.actual_hours,
+        "labor_cost": work_order.labor_cost,
+        "parts_cost": work_order.parts_cost,
+        "other_cost": work_order.other_cost,
+        "total_cost": work_order.total_cost,
+        "schedule": work_order.schedule_id,
+        "source": work_order.source,
+        "external_ref": work_order.external_ref,
+        "sla": None,
+        "template": work_order.template_id,
+        "follow_up_of": work_order.follow_up_of_id,
+        "request": _request_id(work_order),
+        "stops_asset": work_order.stops_asset,
+        "overdue": bool(
+            work_order.due_at and work_order.due_at < now and work_order.status in ACTIVE_STATUSES
+        ),
+        "notes": work_order.notes,
+        "findings": work_order.findings,
+        "recommendations": work_order.recommendations,
+        "hold_reason": work_order.hold_reason,
+        "cancel_reason": work_order.cancel_reason,
+        "created_at": work_order.created_at,
+        "updated_at": work_order.updated_at,
+    }
+
+
+def _request_id(work_order: WorkOrder) -> int | None:
+    # The request is the reverse side of a one-to-one: absent, Django raises.
+    try:
+        request = work_order.request
+    except WorkOrder.request.RelatedObjectDoesNotExist:
+        return None
+    return request.pk if request is not None else None
+
+
+def work_order_payloads(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``{id: payload}`` for many work orders, in one query."""
+    now = timezone.now()
+    orders = WorkOrder.objects.filter(pk__in=list(ids)).select_related(*PAYLOAD_RELATIONS)
+    return {order.pk: work_order_payload(order, now=now) for order in orders}
+
+
+def work_order_audience(work_order: WorkOrder) -> Audience:
+    """The team, and the requester of a work order that came from their request."""
+    user_ids = {work_order.requested_by_id} if work_order.requested_by_id else set()
+    return Audience(roles=WORK_ORDER_READERS, user_ids=frozenset(user_ids))
+
+
+def announce(event: str, work_order: WorkOrder) -> None:
+    """Tell the live feed about one work order, as it stands now (after commit)."""
+    fresh = WorkOrder.objects.select_related(*PAYLOAD_RELATIONS).get(pk=work_order.pk)
+    publish(event, work_order_payload(fresh), audience=work_order_audience(fresh))
+
+
+def announce_created(work_orders: Sequence[WorkOrder]) -> None:
+    """``work-order:created`` for many new work orders, batched after commit."""
+    payloads = work_order_payloads(order.pk for order in work_orders)
+    publish_many(
+        [
+            Event(CREATED, payloads[order.pk], work_order_audience(order))
+            for order in work_orders
+            if order.pk in payloads
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class WorkOrdersCreated(DomainEvent):
+    """New work orders were written (one by hand, or thousands by a PM run)."""
+
+    work_orders: Sequence[WorkOrder]
+
+
+@dataclass(frozen=True)
+class WorkOrderChanged(DomainEvent):
+    """A work order's details changed; ``changes`` is the audit diff."""
+
+    work_order: WorkOrder
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkOrderStatusChanged(DomainEvent):
+    """A work order moved in the status machine (``before`` -> ``work_order.status``)."""
+
+    work_order: WorkOrder
+    before: str
+    at: datetime
