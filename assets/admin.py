@@ -91,6 +91,18 @@ def _status_action(status: str, label: str) -> Any:
     return admin.action(description=f"Set status: {label}", permissions=["change"])(change)
 
 
+# The form shows every field a client may set (registry.ASSET_FIELDS): a field not
+# placed in a named group lands in "Details", so a new one is never left off.
+ASSET_SUMMARY = ("asset_id", "name", "asset_type", "status", "condition", "criticality")
+ASSET_PLACE = ("parent", "children_list", "location", "department", "responsible_person")
+ASSET_FINANCE = ("install_date", "purchase_cost")
+ASSET_DETAILS = tuple(
+    name
+    for name in registry.ASSET_FIELDS
+    if name not in {*ASSET_SUMMARY, *ASSET_PLACE, *ASSET_FINANCE}
+)
+
+
 @admin.register(Asset)
 class AssetAdmin(ImportExportMixin, ServiceAdmin):
     resource_classes = [AssetResource]
@@ -118,28 +130,10 @@ class AssetAdmin(ImportExportMixin, ServiceAdmin):
     inlines = [OpenAlertInline, MeterInline, LocationHistoryInline, DowntimeInline]
     actions = [_status_action(status, label) for status, label in AssetStatus.choices]
     fieldsets = (
-        (
-            None,
-            {"fields": ("asset_id", "name", "asset_type", "status", "condition", "criticality")},
-        ),
-        (
-            "Hierarchy and place",
-            {"fields": ("parent", "children_list", "location", "department", "responsible_person")},
-        ),
-        (
-            "Details",
-            {
-                "fields": (
-                    "description",
-                    "manufacturer",
-                    "model",
-                    "serial_number",
-                    "tags",
-                    "specifications",
-                )
-            },
-        ),
-        ("Finance", {"fields": ("install_date", "purchase_cost")}),
+        (None, {"fields": ASSET_SUMMARY}),
+        ("Hierarchy and place", {"fields": ASSET_PLACE}),
+        ("Details", {"fields": ASSET_DETAILS}),
+        ("Finance", {"fields": ASSET_FINANCE}),
         ("System", {"fields": ("request_token", "created_at", "updated_at")}),
     )
 

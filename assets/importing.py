@@ -238,26 +238,7 @@ class AssetResource(ImporterResource):
 
     class Meta:
         model = Asset
-        fields = (
-            "asset_id",
-            "name",
-            "asset_type",
-            "status",
-            "condition",
-            "criticality",
-            "parent",
-            "location",
-            "description",
-            "manufacturer",
-            "model",
-            "serial_number",
-            "department",
-            "responsible_person",
-            "tags",
-            "specifications",
-            "install_date",
-            "purchase_cost",
-        )
+        fields = registry.ASSET_FIELDS
         export_order = fields
 
     def dehydrate_tags(self, asset: Asset) -> str:

@@ -312,30 +312,28 @@ class WorkOrderTemplateAdmin(ServiceAdmin):
     service_update = staticmethod(templates.template_update)
     service_delete = staticmethod(templates.template_delete)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The checklist and parts go through the template service as whole lists."""
-        lists: dict[str, list[dict[str, Any]]] = {}
-        for formset in formsets:
-            if not formset.has_changed():
-                continue
-            kept = [
-                f.cleaned_data
-                for f in formset.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
-            ]
-            if formset.model is TemplateStep:
-                lists["steps"] = [
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The checklist and the parts are replaced as whole lists through the service."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not formset.has_changed() or form.instance.pk is None:
+            return
+        kept = [
+            f.cleaned_data
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        if formset.model is TemplateStep:
+            lists = {
+                "steps": [
                     {k: v for k, v in row.items() if k in templates.STEP_FIELDS} for row in kept
                 ]
-            else:
-                lists["parts"] = [
-                    {"part": row["part"], "quantity": row["quantity"]} for row in kept
-                ]
-        if lists and form.instance.pk is not None:
-            try:
-                templates.template_update(by=request.user, template=form.instance, **lists)
-            except REFUSALS as exc:
-                self.message_user(request, describe(exc), messages.ERROR)
+            }
+        else:
+            lists = {"parts": [{"part": row["part"], "quantity": row["quantity"]} for row in kept]}
+        try:
+            templates.template_update(by=request.user, template=form.instance, **lists)
+        except REFUSALS as exc:
+            self.message_user(request, describe(exc), messages.ERROR)
 
 
 @admin.register(MaintenanceEvent)

@@ -17,6 +17,7 @@ from assets.models import (
     PerformanceRecord,
     Threshold,
 )
+from assets.services.registry import ASSET_FIELDS
 from core.api.serializers import PublicShapeMixin
 
 
@@ -64,25 +65,8 @@ class AssetSerializer(serializers.ModelSerializer):
         model = Asset
         fields = [
             "id",
-            "asset_id",
-            "name",
-            "asset_type",
-            "status",
-            "condition",
-            "criticality",
-            "parent",
-            "location",
+            *ASSET_FIELDS,
             "location_path",
-            "description",
-            "manufacturer",
-            "model",
-            "serial_number",
-            "department",
-            "responsible_person",
-            "tags",
-            "specifications",
-            "install_date",
-            "purchase_cost",
             "request_url",
             "created_at",
             "updated_at",

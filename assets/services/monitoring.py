@@ -128,6 +128,18 @@ def alert_raise(
     return alert
 
 
+def _review_alert(alert: Alert, *, by: User | None, action: str, **fields: Any) -> None:
+    # The trail records the move through the alert's states; who and when are on the alert.
+    audited_update(
+        alert,
+        by=by,
+        action=action,
+        fields=fields,
+        audited=("status",),
+        allowed=fields.keys(),
+    )
+
+
 @transaction.atomic
 def alert_acknowledge(*, by: User | None, alert: Alert, note: str = "") -> Alert:
     """Someone has seen the alert and is on it."""
@@ -136,17 +148,14 @@ def alert_acknowledge(*, by: User | None, alert: Alert, note: str = "") -> Alert
         raise Conflict(
             f"Only an open alert can be acknowledged; this one is {alert.status}.", "alert_not_open"
         )
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_at = timezone.now()
-    alert.acknowledged_by = by
-    if note:
-        alert.note = note
-    alert.save()
-    audit_record(
-        actor=by,
+    _review_alert(
+        alert,
+        by=by,
         action="alert.acknowledge",
-        obj=alert,
-        changes={"status": {"before": "open", "after": alert.status}},
+        status=AlertStatus.ACKNOWLEDGED,
+        acknowledged_at=timezone.now(),
+        acknowledged_by=by,
+        **({"note": note} if note else {}),
     )
     return alert
 
@@ -157,18 +166,14 @@ def alert_resolve(*, by: User | None, alert: Alert, note: str = "") -> Alert:
     alert = locked(alert)
     if alert.status == AlertStatus.RESOLVED:
         raise Conflict("This alert is already resolved.", "alert_already_resolved")
-    before = alert.status
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = timezone.now()
-    alert.resolved_by = by
-    if note:
-        alert.note = note
-    alert.save()
-    audit_record(
-        actor=by,
+    _review_alert(
+        alert,
+        by=by,
         action="alert.resolve",
-        obj=alert,
-        changes={"status": {"before": before, "after": alert.status}},
+        status=AlertStatus.RESOLVED,
+        resolved_at=timezone.now(),
+        resolved_by=by,
+        **({"note": note} if note else {}),
     )
     return alert
 
@@ -284,14 +289,14 @@ def condition_assess(
     )
     assessment.save()
     if newest is None or assessed_at >= newest:
-        before = asset.condition
-        asset.condition = condition
-        asset.save(update_fields=["condition", "updated_at"])
-        audit_record(
-            actor=by,
+        audited_update(
+            asset,
+            by=by,
             action="asset.assess_condition",
-            obj=asset,
-            changes=changes_between({"condition": before}, {"condition": condition}),
+            fields={"condition": condition},
+            audited=("condition",),
+            validate_exclude=["request_token"],
+            save=lambda changed: changed.save(update_fields=["condition", "updated_at"]),
         )
         severity = CONDITION_ALERT_SEVERITY.get(condition)
         if severity:

@@ -15,6 +15,7 @@ from assets.models import Asset
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import InvalidInput
 from core.models import User
+from core.writes import validate
 from maintenance.choices import HistoryKind, Source, Status
 from maintenance.models import LaborEntry, OtherCost, WorkOrder, WorkOrderPart
 from maintenance.services.costs import work_order_recompute_costs
@@ -155,18 +156,7 @@ def work_order_import(
         work_order.number = number or next_work_order_number()
         if number:
             reserve_up_to(number)
-        work_order.full_clean(
-            exclude=[
-                "asset",
-                "assigned_to",
-                "requested_by",
-                "template",
-                "follow_up_of",
-                "created_by",
-            ],
-            validate_unique=False,
-            validate_constraints=False,
-        )
+        validate(work_order)
         work_order.save()
         _write_costs(work_order, costs)
         work_order_recompute_costs(work_order)

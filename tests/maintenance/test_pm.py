@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from assets.services import meters, monitoring
+from core.models import AuditEntry
 from maintenance import services
 from maintenance.events import work_order_payloads
 from maintenance.models import MaintenanceCalendar, PMSchedule, PMScheduleAsset, WorkOrder
@@ -808,3 +809,41 @@ def test_calendars_api(api, in_alpha):
         .status_code
         == 403
     )
+
+
+def test_editing_a_calendar_moves_the_next_due_dates_of_its_plans(api, in_alpha):
+    client = api("planner")
+    calendar = client.post(
+        "/api/v1/maintenance/calendars/",
+        {
+            "name": "Day shift",
+            "timezone": "UTC",
+            "working_days": [0, 1, 2, 3, 4],
+            "working_hours": ["08:00-16:00"],
+        },
+        format="json",
+    ).json()
+    pump = AssetFactory()
+    # Every day at 06:00, which the calendar moves to the start of the shift.
+    plan = schedule(
+        assets_=[pump],
+        frequency="daily",
+        starts_at=timezone.now().replace(hour=6, minute=0, second=0, microsecond=0)
+        + timedelta(days=7),
+        calendar=MaintenanceCalendar.objects.get(pk=calendar["id"]),
+    )
+    assert plan.next_due_at.hour == 8
+
+    changed = client.patch(
+        f"/api/v1/maintenance/calendars/{calendar['id']}/",
+        {"working_hours": ["10:00-18:00"]},
+        format="json",
+    )
+
+    assert changed.status_code == 200, changed.content
+    plan.refresh_from_db()
+    assert plan.next_due_at.hour == 10
+    assert PMScheduleAsset.objects.get(schedule=plan).next_due.hour == 10
+    assert AuditEntry.objects.filter(
+        action="calendar.update", object_id=str(calendar["id"])
+    ).exists()
