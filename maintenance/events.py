@@ -113,13 +113,16 @@ def announce(event: str, work_order: WorkOrder) -> None:
 
 
 def announce_created(work_orders: Sequence[WorkOrder]) -> None:
-    """``work-order:created`` for many new work orders, batched after commit."""
-    payloads = work_order_payloads(order.pk for order in work_orders)
+    """``work-order:created`` for work orders just written, batched after commit.
+
+    They are described as they are in memory (with their asset loaded), which is
+    what was stored: a PM run announcing thousands reads nothing back.
+    """
+    now = timezone.now()
     publish_many(
         [
-            Event(CREATED, payloads[order.pk], work_order_audience(order))
+            Event(CREATED, work_order_payload(order, now=now), work_order_audience(order))
             for order in work_orders
-            if order.pk in payloads
         ]
     )
 

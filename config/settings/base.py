@@ -344,5 +344,9 @@ HEALTH_CELERY_TIMEOUT = float(env_str("HEALTH_CELERY_TIMEOUT", "1.0"))
 TENANT_URL_SCHEME = env_str("TENANT_URL_SCHEME", "http")
 TENANT_URL_PORT = env_str("TENANT_URL_PORT", "8000")
 
+# Outbound calls to tenants' targets (webhooks, other CMMS products) go to public https
+# addresses only; these networks (CIDRs) are allowed too, over http or https.
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", "")
+
 # When set, /metrics requires `Authorization: Bearer <token>`.
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")

@@ -98,3 +98,31 @@ def test_api_writes_are_all_or_nothing(api, alpha):
     assert response.status_code == 400
     with tenant_context(alpha.tenant):
         assert AuditEntry.objects.count() == before
+
+
+def test_bulk_creation_audit_reads_like_a_snapshot_of_the_stored_row(in_alpha):
+    """The database writes the creation audit of work orders in bulk; it must say what the
+    Python snapshot of the same row says, value for value."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from core.audit import changes_between, snapshot
+    from core.models import AuditEntry
+    from maintenance.models import WorkOrder
+    from maintenance.services.work_orders import AUDITED_FIELDS, work_order_create
+
+    created = work_order_create(
+        by=in_alpha.users["planner"],
+        title="Align shaft",
+        due_at=datetime(2027, 3, 4, 5, 6, 7, 890, tzinfo=UTC),
+        scheduled_start=datetime(2027, 3, 1, 8, tzinfo=UTC),
+        estimated_hours=Decimal("2.5"),
+        stops_asset=False,
+    )
+
+    stored = WorkOrder.objects.get(pk=created.pk)
+    entry = AuditEntry.objects.get(action="work_order.create", object_id=str(created.pk))
+    assert entry.changes == changes_between({}, snapshot(stored, AUDITED_FIELDS))
+    assert entry.changes["due_at"]["after"] == "2027-03-04T05:06:07.000890+00:00"
+    assert entry.object_repr == str(stored)
+    assert entry.actor_username == "planner"
