@@ -14,6 +14,7 @@ class AssetsConfig(AppConfig):
             "add_performancerecord",
             "add_meterreading",
             "add_conditionassessment",
+            "add_failure",
             "add_assetlocationchange",
             "acknowledge_alert",
             "resolve_alert",

@@ -11,7 +11,7 @@ it exists.
 from dataclasses import dataclass
 from typing import Any
 
-from assets.models import Alert, MeterReading, PerformanceRecord
+from assets.models import Alert, Asset, Failure, MeterReading, PerformanceRecord
 from core.reactions import DomainEvent
 
 ALERT_EVENT = "asset:alert"
@@ -42,6 +42,34 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "resolved_by": alert.resolved_by.username if alert.resolved_by else None,
         "note": alert.note,
     }
+
+
+def failure_payload(failure: Failure) -> dict[str, Any]:
+    """A failure as ``GET /api/v1/assets/{asset_id}/failures/`` lists it (load its asset)."""
+    return {
+        "id": failure.pk,
+        "asset_id": failure.asset.asset_id,
+        "occurred_at": failure.occurred_at,
+        "failure_mode": failure.failure_mode,
+        "cause": failure.cause,
+        "remedy": failure.remedy,
+        "downtime_hours": failure.downtime_hours,
+        "work_order": failure.work_order_id,
+        "recorded_by": failure.recorded_by_id,
+        "created_at": failure.created_at,
+    }
+
+
+@dataclass(frozen=True)
+class FailureNamesWorkOrder(DomainEvent):
+    """Someone records a failure and names the work order that dealt with it.
+
+    The register knows work orders only by id; the API dispatches this before
+    writing, so that whoever keeps work orders can refuse an unknown one (400).
+    """
+
+    work_order_id: int
+    asset: Asset
 
 
 @dataclass(frozen=True)

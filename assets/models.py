@@ -401,3 +401,50 @@ class MeterReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter} = {self.value} at {self.reading_at:%Y-%m-%d %H:%M}"
+
+
+class Failure(models.Model):
+    """The moment an asset stopped doing its job.
+
+    Failures are what MTBF, device health and the remaining-life model learn
+    from, so they are kept per asset in time order (one index serves "this
+    asset's failures in this period"). A failure found by a corrective or
+    emergency work order names it by id (maintenance, above the register, holds
+    the constraint); each work order records at most one.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="failures")
+    occurred_at = models.DateTimeField()
+    failure_mode = models.CharField(max_length=200, blank=True)
+    cause = models.TextField(blank=True)
+    remedy = models.TextField(blank=True)
+    downtime_hours = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    work_order_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The work order that dealt with it."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["asset", "occurred_at"], name="assets_failure_asset_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order_id"],
+                condition=Q(work_order_id__isnull=False),
+                name="assets_failure_once_per_work_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = self.failure_mode or "failure"
+        return f"{self.asset_id} {what} at {self.occurred_at:%Y-%m-%d %H:%M}"

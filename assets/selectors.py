@@ -14,6 +14,7 @@ from assets.models import (
     Alert,
     Asset,
     AssetDowntime,
+    Failure,
     Location,
     MeterReading,
     PerformanceRecord,
@@ -108,6 +109,20 @@ def thresholds_for(asset: Asset) -> dict[str, list[Threshold]]:
         rank = 0 if threshold.asset_id else (1 if threshold.asset_type else 2)
         scoped.setdefault(threshold.metric, {}).setdefault(rank, []).append(threshold)
     return {metric: by_rank[min(by_rank)] for metric, by_rank in scoped.items()}
+
+
+def failures(
+    *, asset: Asset | None = None, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[Failure]:
+    """Failures newest first, of one asset or all, in [start, end) (the index covers it)."""
+    found = Failure.objects.select_related("asset")
+    if asset is not None:
+        found = found.filter(asset=asset)
+    if start is not None:
+        found = found.filter(occurred_at__gte=start)
+    if end is not None:
+        found = found.filter(occurred_at__lt=end)
+    return found.order_by("-occurred_at", "-id")
 
 
 @dataclass(frozen=True)

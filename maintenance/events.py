@@ -57,6 +57,8 @@ def work_order_payload(work_order: WorkOrder, *, now: datetime | None = None) ->
         "started_at": work_order.started_at,
         "completed_at": work_order.completed_at,
         "cancelled_at": work_order.cancelled_at,
+        "reported_at": work_order.reported_at,
+        "failed_at": work_order.failed_at,
         "estimated_hours": work_order.estimated_hours,
         "actual_hours": work_order.actual_hours,
         "labor_cost": work_order.labor_cost,

@@ -5,7 +5,12 @@ Each reaction runs inside the transaction that recorded the fact (see
 together with the reading or alert that caused them.
 """
 
-from assets.events import AlertRaised, MeterReadingRecorded, PerformanceRecorded
+from assets.events import (
+    AlertRaised,
+    FailureNamesWorkOrder,
+    MeterReadingRecorded,
+    PerformanceRecorded,
+)
 from core.exceptions import Forbidden, InvalidInput
 from core.reactions import reacts_to
 from core.roles import Role
@@ -84,3 +89,18 @@ def check_stock_booking(event: StockMovingForWorkOrder) -> None:
         and assignee.first() != by.pk
     ):
         raise Forbidden("Technicians record parts on the work orders assigned to them.")
+
+
+@reacts_to(FailureNamesWorkOrder)
+def check_failure_work_order(event: FailureNamesWorkOrder) -> None:
+    """A failure names a real work order, and one about the same asset."""
+    asset_id = (
+        WorkOrder.objects.filter(pk=event.work_order_id).values_list("asset_id", flat=True).first()
+    )
+    exists = asset_id is not None or WorkOrder.objects.filter(pk=event.work_order_id).exists()
+    if not exists:
+        raise InvalidInput(
+            {"work_order": [f'Invalid pk "{event.work_order_id}" - object does not exist.']}
+        )
+    if asset_id is not None and asset_id != event.asset.pk:
+        raise InvalidInput({"work_order": ["That work order is about another asset."]})

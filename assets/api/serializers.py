@@ -4,13 +4,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.choices import PERFORMANCE_METRICS, AssetStatus, AssetType, Condition
-from assets.events import alert_payload
+from assets.events import alert_payload, failure_payload
 from assets.links import request_url_for
 from assets.models import (
     Alert,
     Asset,
     AssetLocationChange,
     ConditionAssessment,
+    Failure,
     Location,
     Meter,
     MeterReading,
@@ -206,6 +207,42 @@ class ConditionAssessmentSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+
+class FailureSerializer(PublicShapeMixin, serializers.ModelSerializer):
+    """A failure of the asset: when it stopped doing its job, how and why."""
+
+    payload_builder = staticmethod(failure_payload)
+    asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
+    work_order = serializers.IntegerField(
+        source="work_order_id",
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="The work order that dealt with it.",
+    )
+    recorded_by = serializers.IntegerField(source="recorded_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Failure
+        fields = [
+            "id",
+            "asset_id",
+            "occurred_at",
+            "failure_mode",
+            "cause",
+            "remedy",
+            "downtime_hours",
+            "work_order",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "occurred_at": {"required": True},
+            "downtime_hours": {"min_value": 0},
+        }
 
 
 class MeterSerializer(serializers.ModelSerializer):

@@ -23,6 +23,7 @@ from assets.api.serializers import (
     AssetStatusSerializer,
     AssetTreeNodeSerializer,
     ConditionAssessmentSerializer,
+    FailureSerializer,
     LocationSerializer,
     MeterReadingInputSerializer,
     MeterReadingSerializer,
@@ -33,13 +34,15 @@ from assets.api.serializers import (
     ThresholdSerializer,
 )
 from assets.choices import CRITICALITY_RANK
+from assets.events import FailureNamesWorkOrder
 from assets.links import request_url_for
 from assets.models import Alert, Asset, Location, Threshold
 from assets.services import meters as metering
-from assets.services import monitoring, registry
+from assets.services import monitoring, registry, reliability
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
 from core.exceptions import InvalidInput
+from core.reactions import dispatch
 
 
 class TimeWindowSerializer(serializers.Serializer):
@@ -90,6 +93,7 @@ class AssetViewSet(viewsets.ModelViewSet):
             "GET": ["assets.view_conditionassessment"],
             "POST": ["assets.add_conditionassessment"],
         },
+        "failures": {"GET": ["assets.view_failure"], "POST": ["assets.add_failure"]},
         "meters": {"GET": ["assets.view_meter"], "POST": ["assets.add_meter"]},
         "meter_readings": {
             "GET": ["assets.view_meterreading"],
@@ -280,6 +284,35 @@ class AssetViewSet(viewsets.ModelViewSet):
         return Response(
             ConditionAssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(methods=["GET"], parameters=TIME_WINDOW, responses=FailureSerializer(many=True))
+    @extend_schema(methods=["POST"], request=FailureSerializer, responses={201: FailureSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def failures(self, request: Request, asset_id: str) -> Response:
+        """Failures of the asset, newest first: what MTBF, health and prediction learn from.
+
+        ``occurred_at`` may be in the past, never in the future; ``work_order`` (optional)
+        names the work order that dealt with it.
+        """
+        asset = self.get_object()
+        if request.method == "GET":
+            return self._history(
+                request,
+                selectors.failures(asset=asset),
+                ("-occurred_at", "-id"),
+                "occurred_at",
+                FailureSerializer,
+            )
+        body = FailureSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        work_order_id = fields.pop("work_order_id", None)
+        if work_order_id is not None:
+            dispatch(FailureNamesWorkOrder(work_order_id=work_order_id, asset=asset))
+        failure = reliability.failure_record(
+            by=request.user, asset=asset, work_order_id=work_order_id, **fields
+        )
+        return Response(FailureSerializer(failure).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=MeterSerializer(many=True))
     @extend_schema(methods=["POST"], request=MeterSerializer, responses={201: MeterSerializer})

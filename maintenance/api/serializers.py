@@ -67,6 +67,8 @@ class WorkOrderSerializer(PublicShapeMixin, serializers.ModelSerializer):
             "started_at",
             "completed_at",
             "cancelled_at",
+            "reported_at",
+            "failed_at",
             "estimated_hours",
             "actual_hours",
             "labor_cost",
@@ -321,6 +323,11 @@ class CompleteSerializer(serializers.Serializer):
     findings = serializers.CharField(required=False, allow_blank=True, default="")
     recommendations = serializers.CharField(required=False, allow_blank=True, default="")
     parts_used = PartUseSerializer(many=True, required=False, max_length=500)
+    failed_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the asset stopped doing its job (corrective and emergency work "
+        "record a failure with it).",
+    )
 
 
 class StatusSerializer(serializers.Serializer):

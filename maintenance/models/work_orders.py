@@ -60,6 +60,10 @@ class WorkOrder(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the problem was reported (the SLA clocks start here) and, for a breakdown,
+    # when the asset stopped doing its job (a failure is recorded at completion).
+    reported_at = models.DateTimeField(default=timezone.now)
+    failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     estimated_hours = models.DecimalField(**HOURS, null=True, blank=True, validators=NON_NEGATIVE)
     actual_hours = models.DecimalField(**HOURS, default=ZERO, validators=NON_NEGATIVE)

@@ -21,9 +21,11 @@ from django.utils import timezone
 from assets.choices import DOWN_STATUSES, AssetStatus
 from assets.models import Asset
 from assets.services.registry import asset_change_status
+from assets.services.reliability import check_not_future, failure_record
 from core.audit import audit_created_rows, audit_record, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
+from core.money import to_cents
 from core.reactions import dispatch
 from core.roles import WORKER_ROLES
 from core.writes import audited_update, refuse_unknown, validate
@@ -65,6 +67,9 @@ from maintenance.services.numbering import next_work_order_numbers
 
 logger = structlog.get_logger(__name__)
 
+# Work that repairs a breakdown: completing it with ``failed_at`` records a failure.
+BREAKDOWN_WORK_TYPES = frozenset({WorkType.CORRECTIVE, WorkType.EMERGENCY})
+
 # Fields a client may set on create and change with an update.
 WORK_ORDER_FIELDS: tuple[str, ...] = (
     "title",
@@ -79,6 +84,8 @@ WORK_ORDER_FIELDS: tuple[str, ...] = (
     "estimated_hours",
     "external_ref",
     "stops_asset",
+    "reported_at",
+    "failed_at",
 )
 AUDITED_FIELDS: tuple[str, ...] = (
     *WORK_ORDER_FIELDS,
@@ -99,6 +106,11 @@ def _check_schedule_window(work_order: WorkOrder) -> None:
         and work_order.scheduled_end < work_order.scheduled_start
     ):
         raise InvalidInput({"scheduled_end": ["The scheduled end is before the scheduled start."]})
+
+
+def _check_moments(work_order: WorkOrder) -> None:
+    check_not_future("reported_at", work_order.reported_at)
+    check_not_future("failed_at", work_order.failed_at)
 
 
 def _check_external_ref(external_ref: str, exclude_pk: int | None = None) -> None:
@@ -161,6 +173,9 @@ def work_order_build(
             fields.get("work_type", WorkType.CORRECTIVE), settings
         )
     actor = by if by is not None and by.is_authenticated else None
+    created_at = created_at or timezone.now()
+    if fields.get("reported_at") is None:
+        fields["reported_at"] = created_at
     order = WorkOrder(
         title=title,
         source=source,
@@ -169,7 +184,7 @@ def work_order_build(
         schedule=schedule,
         pm_nominal=pm_nominal,
         created_by=actor,
-        created_at=created_at or timezone.now(),
+        created_at=created_at,
         **fields,
     )
     if order.requested_by_id is None and actor is not None and schedule is None:
@@ -298,6 +313,7 @@ def work_order_create(
     )
     validate(order, exclude=["number"])
     _check_schedule_window(order)
+    _check_moments(order)
     _check_external_ref(order.external_ref)
     (order,) = work_orders_insert(
         [WorkOrderDraft(order, steps=list(steps), parts=list(parts))], by=by
@@ -350,7 +366,7 @@ def work_order_update(*, by: User | None, work_order: WorkOrder, **changes: Any)
         fields=changes,
         audited=AUDITED_FIELDS,
         validate_exclude=["number"],
-        check=_check_schedule_window,
+        check=lambda changed: (_check_schedule_window(changed), _check_moments(changed)),
     )
     if diff:
         dispatch(WorkOrderChanged(work_order=work_order, changes=diff))
@@ -631,6 +647,7 @@ def work_order_complete(
     findings: str = "",
     recommendations: str = "",
     parts_used: Sequence[PartUse] = (),
+    failed_at: datetime | None = None,
     at: datetime | None = None,
 ) -> WorkOrder:
     """Finish the work.
@@ -640,12 +657,17 @@ def work_order_complete(
     no labor was logged, is logged as labor of the assignee; when labor was
     logged, hours beyond it are logged as one more entry (fewer is refused).
     A failed inspection (or a number out of its range) opens a corrective
-    follow-up work order linked to this one.
+    follow-up work order linked to this one. Corrective and emergency work on an
+    asset that carries ``failed_at`` (given here or before) records the asset's
+    failure, once.
     """
     at = at or timezone.now()
     work_order = _lock(work_order)
     _check_move(work_order, Status.COMPLETED)
     before = _state(work_order)
+    if failed_at is not None:
+        check_not_future("failed_at", failed_at)
+        work_order.failed_at = failed_at
     if parts_used:
         use_parts(work_order, parts_used, by=by, at=at)
     if actual_hours is not None:
@@ -659,6 +681,7 @@ def work_order_complete(
     work_order.save()
     work_order_recompute_costs(work_order)
     _bring_asset_back(work_order, by, at)
+    _record_failure(work_order, by=by)
     _record_move(
         work_order,
         before,
@@ -674,6 +697,27 @@ def work_order_complete(
         work_order.refresh_from_db()
     _moved(work_order, before, at, COMPLETED)
     return work_order
+
+
+def _record_failure(work_order: WorkOrder, *, by: User | None) -> None:
+    """A breakdown repaired: the asset failed at ``failed_at`` and was down until now."""
+    if (
+        work_order.failed_at is None
+        or work_order.asset is None
+        or work_order.work_type not in BREAKDOWN_WORK_TYPES
+    ):
+        return
+    down = (work_order.completed_at - work_order.failed_at).total_seconds() / 3600
+    failure_record(
+        by=by,
+        asset=work_order.asset,
+        occurred_at=work_order.failed_at,
+        failure_mode=work_order.title[:200],
+        cause=work_order.findings,
+        remedy=work_order.notes,
+        downtime_hours=to_cents(Decimal(str(max(down, 0)))),
+        work_order_id=work_order.pk,
+    )
 
 
 def _follow_up_for_failures(work_order: WorkOrder, *, by: User | None) -> WorkOrder | None:
