@@ -22,10 +22,13 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.admin import hide_token_tables
         from core.auth import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.observability import metrics  # noqa: F401  (registers the collectors)
         from core.tenancy import scope_content_type_cache
 
         scope_content_type_cache()
+        # Runs after the admin's autodiscovery, which comes earlier in INSTALLED_APPS.
+        hide_token_tables()
         # roles_sync creates every app's permissions itself, so core's signal is enough.
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="core.roles_sync")
