@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -106,7 +106,9 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     }
 
     def get_queryset(self) -> QuerySet[WorkOrder]:
-        return selectors.work_order_list()
+        # Nested routes (attachments, comments) look the work order up here too, so an
+        # invisible one answers the same 404 as a missing one.
+        return selectors.work_orders_visible_to(self.request.user)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return WorkOrderCreateSerializer if self.action == "create" else WorkOrderSerializer
@@ -137,6 +139,12 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: WorkOrderSerializer) -> None:
         data = dict(serializer.validated_data)
         work_order = serializer.instance
+        if (
+            "requested_by" in data
+            and data["requested_by"] != work_order.requested_by
+            and self.request.user.role not in (Role.MANAGER, Role.PLANNER)
+        ):
+            raise PermissionDenied("Only planners and managers may change requested_by.")
         if "assigned_to" in data and data["assigned_to"] != work_order.assigned_to:
             if not self.request.user.has_perm("maintenance.assign_workorder"):
                 raise PermissionDenied("You may not reassign work.")
@@ -468,13 +476,15 @@ class AttachmentDownloadView(generics.GenericAPIView):
         attachment = get_object_or_404(self.get_queryset(), pk=pk)
         user = request.user
         visible = (
-            attachment.work_order_id is not None and user.has_perm("maintenance.view_workorder")
+            attachment.work_order_id is not None
+            and selectors.work_orders_visible_to(user).filter(pk=attachment.work_order_id).exists()
         ) or (
             attachment.request_id is not None
             and selectors.work_requests_visible_to(user).filter(pk=attachment.request_id).exists()
         )
         if not visible:
-            raise PermissionDenied("You may not see this file.")
+            # Like a missing file: its id says nothing about work one may not see.
+            raise Http404
         response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
         response["Content-Disposition"] = (
             f'inline; filename="{attachment.name.replace(chr(34), "")}"'
