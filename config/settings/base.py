@@ -165,13 +165,22 @@ CACHES = {
     }
 }
 
+CHANNEL_LAYER_READ_TIMEOUT = float(env_str("CHANNEL_LAYER_READ_TIMEOUT", "30"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [
-                # No read timeout: consumers block on Redis for seconds by design.
-                {"address": REDIS_URL, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
+                {
+                    "address": REDIS_URL,
+                    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                    # Each consumer waits on Redis (BZPOPMIN) for up to 5 seconds at a time;
+                    # redis-py's default read timeout is also 5 seconds, and hitting it ended
+                    # every idle WebSocket. A longer bound keeps idle feeds open for hours and
+                    # still notices a dead Redis.
+                    "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT,
+                    "socket_keepalive": True,
+                }
             ],
             "prefix": env_str("CHANNEL_LAYER_PREFIX", "cmms:asgi"),
             "capacity": 1000,
