@@ -8,13 +8,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
+from core.api.parsers import JSONParser
 from core.roles import Role
 from maintenance import selectors, services
 from maintenance.api.filters import HistoryFilter, WorkOrderFilter, WorkRequestFilter
