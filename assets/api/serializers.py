@@ -16,6 +16,7 @@ from assets.models import (
     PerformanceRecord,
     Threshold,
 )
+from core.api.bodies import StrictModelSerializer, StrictSerializer
 
 
 class AssetRefField(serializers.SlugRelatedField):
@@ -26,7 +27,7 @@ class AssetRefField(serializers.SlugRelatedField):
         super().__init__(slug_field="asset_id", **kwargs)
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(StrictModelSerializer):
     class Meta:
         model = Location
         fields = [
@@ -47,7 +48,7 @@ class LocationSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(StrictModelSerializer):
     parent = AssetRefField(required=False, allow_null=True)
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True
@@ -99,7 +100,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return value
 
 
-class AssetTreeNodeSerializer(serializers.Serializer):
+class AssetTreeNodeSerializer(StrictSerializer):
     asset_id = serializers.CharField()
     name = serializers.CharField()
     asset_type = serializers.ChoiceField(choices=AssetType.choices)
@@ -108,7 +109,7 @@ class AssetTreeNodeSerializer(serializers.Serializer):
     depth = serializers.IntegerField()
 
 
-class AssetMoveSerializer(serializers.Serializer):
+class AssetMoveSerializer(StrictSerializer):
     """Where the asset goes: a location id, or the place by name (site, building, floor, room)."""
 
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
@@ -145,7 +146,7 @@ class AssetMoveSerializer(serializers.Serializer):
         return attrs
 
 
-class AssetLocationChangeSerializer(serializers.ModelSerializer):
+class AssetLocationChangeSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     location_path = serializers.CharField(source="location.path", read_only=True)
     previous_location_path = serializers.CharField(
@@ -178,7 +179,7 @@ class AssetLocationChangeSerializer(serializers.ModelSerializer):
         return [float(change.latitude), float(change.longitude)]
 
 
-class PerformanceRecordSerializer(serializers.ModelSerializer):
+class PerformanceRecordSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     recorded_at = serializers.DateTimeField(required=False)
     alerts = serializers.SerializerMethodField()
@@ -201,7 +202,7 @@ class PerformanceRecordSerializer(serializers.ModelSerializer):
         return [alert.pk for alert in self.context.get("alerts", [])]
 
 
-class ConditionAssessmentSerializer(serializers.ModelSerializer):
+class ConditionAssessmentSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     condition = serializers.ChoiceField(choices=Condition.choices)
     assessed_at = serializers.DateTimeField(required=False)
@@ -222,7 +223,7 @@ class ConditionAssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class MeterSerializer(serializers.ModelSerializer):
+class MeterSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
 
     class Meta:
@@ -242,7 +243,7 @@ class MeterSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class MeterReadingInputSerializer(serializers.Serializer):
+class MeterReadingInputSerializer(StrictSerializer):
     """A reading to record. ``meter`` is the meter's id or its name on this asset;
     naming a meter the asset does not have yet creates it (cumulative, in ``unit``)."""
 
@@ -254,7 +255,7 @@ class MeterReadingInputSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class MeterReadingSerializer(serializers.ModelSerializer):
+class MeterReadingSerializer(StrictModelSerializer):
     meter = serializers.IntegerField(source="meter.pk", read_only=True)
     meter_name = serializers.CharField(source="meter.name", read_only=True)
     unit = serializers.CharField(source="meter.unit", read_only=True)
@@ -281,12 +282,12 @@ class MeterReadingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssetStatusSerializer(serializers.Serializer):
+class AssetStatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=AssetStatus.choices)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True)
     acknowledged_by = serializers.CharField(
@@ -322,11 +323,13 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertActionSerializer(serializers.Serializer):
+class AlertActionSerializer(StrictSerializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
+class ThresholdSerializer(StrictModelSerializer):
+    # Assets go by asset_id everywhere in the API; `asset` is the name this route used first.
+    asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     asset = AssetRefField(required=False, allow_null=True)
     metric = serializers.ChoiceField(
         choices=[(m, m.replace("_", " ")) for m in PERFORMANCE_METRICS]
@@ -336,6 +339,7 @@ class ThresholdSerializer(serializers.ModelSerializer):
         model = Threshold
         fields = [
             "id",
+            "asset_id",
             "asset",
             "asset_type",
             "metric",
@@ -348,7 +352,14 @@ class ThresholdSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
         validators: list[Any] = []
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = self.initial_data if isinstance(self.initial_data, dict) else {}
+        if "asset_id" in sent and "asset" in sent and sent["asset_id"] != sent["asset"]:
+            raise serializers.ValidationError({"asset": ["Send the asset once, as asset_id."]})
+        return attrs
 
+
+# Reads the query string, which carries pagination and filters too: not strict.
 class StatisticsQuerySerializer(serializers.Serializer):
     asset_id = serializers.CharField(required=False)
     start_date = serializers.DateTimeField(required=False)
@@ -361,7 +372,7 @@ class StatisticsQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class StatisticsSerializer(serializers.Serializer):
+class StatisticsSerializer(StrictSerializer):
     asset_id = serializers.CharField(allow_null=True)
     start_date = serializers.DateTimeField()
     end_date = serializers.DateTimeField()

@@ -40,6 +40,7 @@ from core.api.pagination import HistoryCursorPagination
 from core.exceptions import InvalidInput
 
 
+# Reads the query string, which carries pagination and filters too: not strict.
 class TimeWindowSerializer(serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)

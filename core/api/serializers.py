@@ -2,11 +2,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api.bodies import StrictModelSerializer
 from core.models import AuditEntry, User
 from core.roles import Role
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     """A person of the tenant. Writes go through core.services."""
 
     password = serializers.CharField(
@@ -39,7 +40,7 @@ class UserSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(StrictModelSerializer):
     class Meta:
         model = AuditEntry
         fields = [

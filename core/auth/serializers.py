@@ -16,6 +16,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from core.api.bodies import StrictFieldsMixin
 from core.auth.tokens import TenantRefreshToken, token_is_current
 
 
@@ -40,11 +41,11 @@ def _spend(refresh: TenantRefreshToken) -> None:
     BlacklistedToken.objects.create(token=outstanding)
 
 
-class TenantTokenObtainPairSerializer(TokenObtainPairSerializer):
+class TenantTokenObtainPairSerializer(StrictFieldsMixin, TokenObtainPairSerializer):
     token_class = TenantRefreshToken
 
 
-class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+class TenantTokenRefreshSerializer(StrictFieldsMixin, TokenRefreshSerializer):
     token_class = TenantRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
@@ -74,7 +75,7 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
         return data
 
 
-class TenantTokenBlacklistSerializer(TokenBlacklistSerializer):
+class TenantTokenBlacklistSerializer(StrictFieldsMixin, TokenBlacklistSerializer):
     token_class = TenantRefreshToken
 
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from assets.choices import AssetType, Operator, Severity
 from assets.models import Asset
+from core.api.bodies import StrictModelSerializer, StrictSerializer
 from core.api.lookups import ID_LOOKUP
 from core.exceptions import InvalidInput
 from inventory.models import Part
@@ -27,7 +28,7 @@ from maintenance.services import pm as services
 PERFORMANCE_OR_METER = "a performance metric (temperature, vibration, ...) or meter:<meter name>"
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(StrictModelSerializer):
     working_days = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), max_length=7
     )
@@ -83,7 +84,7 @@ class CalendarViewSet(viewsets.ModelViewSet):
         instance.delete()
 
 
-class ConditionSerializer(serializers.Serializer):
+class ConditionSerializer(StrictSerializer):
     metric = serializers.CharField(max_length=100, help_text=PERFORMANCE_OR_METER)
     operator = serializers.ChoiceField(choices=Operator.choices)
     threshold = serializers.DecimalField(max_digits=16, decimal_places=4)
@@ -92,7 +93,7 @@ class ConditionSerializer(serializers.Serializer):
     )
 
 
-class RequiredPartSerializer(serializers.Serializer):
+class RequiredPartSerializer(StrictSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
 
@@ -124,7 +125,7 @@ class AssetCodesField(serializers.ListField):
         return [asset.asset_id for asset in data.all()]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(StrictModelSerializer):
     assets = AssetCodesField(required=False, max_length=10000)
     meter = serializers.CharField(
         source="meter_name", required=False, allow_blank=True, max_length=100
@@ -242,14 +243,14 @@ def _fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any] | None]:
     return data, assets
 
 
-class ForecastSerializer(serializers.Serializer):
+class ForecastSerializer(StrictSerializer):
     asset_id = serializers.CharField()
     nominal = serializers.DateTimeField()
     due = serializers.DateTimeField()
     estimated = serializers.BooleanField()
 
 
-class GenerateResultSerializer(serializers.Serializer):
+class GenerateResultSerializer(StrictSerializer):
     created = serializers.IntegerField()
     skipped = serializers.IntegerField()
     work_orders = serializers.ListField(child=serializers.IntegerField())
@@ -323,17 +324,19 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         return Response(ForecastSerializer(items, many=True).data)
 
 
+# Reads the query string, which carries pagination and filters too: not strict.
 class ForecastQuerySerializer(serializers.Serializer):
     until = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=2000, required=False, default=500)
 
 
+# Reads the query string, which carries pagination and filters too: not strict.
 class StatisticsQuerySerializer(serializers.Serializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
 
 
-class PMStatisticsSerializer(serializers.Serializer):
+class PMStatisticsSerializer(StrictSerializer):
     start_date = serializers.DateTimeField()
     end_date = serializers.DateTimeField()
     schedules = serializers.DictField()
