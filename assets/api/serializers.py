@@ -17,6 +17,7 @@ from assets.models import (
     Threshold,
 )
 from core.api.bodies import StrictModelSerializer, StrictSerializer
+from core.api.query import QueryParametersSerializer
 
 
 class AssetRefField(serializers.SlugRelatedField):
@@ -359,8 +360,7 @@ class ThresholdSerializer(StrictModelSerializer):
         return attrs
 
 
-# Reads the query string, which carries pagination and filters too: not strict.
-class StatisticsQuerySerializer(serializers.Serializer):
+class StatisticsQuerySerializer(QueryParametersSerializer):
     asset_id = serializers.CharField(required=False)
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)

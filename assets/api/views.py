@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -37,11 +38,11 @@ from assets.links import request_url_for
 from assets.models import Alert, Asset, Location, Threshold
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
+from core.api.query import QueryParametersSerializer
 from core.exceptions import InvalidInput
 
 
-# Reads the query string, which carries pagination and filters too: not strict.
-class TimeWindowSerializer(serializers.Serializer):
+class TimeWindowSerializer(QueryParametersSerializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
 
@@ -165,7 +166,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         if query.validated_data.get("asset_id"):
             asset = Asset.objects.filter(asset_id=query.validated_data["asset_id"]).first()
             if asset is None:
-                raise InvalidInput({"asset_id": ["No asset with this asset_id."]})
+                raise NotFound("No asset with this asset_id.")
         data = selectors.asset_statistics(
             period=selectors.Period(start=start, end=end), asset=asset
         )

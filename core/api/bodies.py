@@ -23,7 +23,27 @@ class StrictFieldsMixin:
             unknown = sorted(str(name) for name in data if name not in self.fields)
             if unknown:
                 raise serializers.ValidationError({name: [UNKNOWN_FIELD] for name in unknown})
+            too_long = self._too_long(data)
+            if too_long:
+                raise serializers.ValidationError(too_long)
         return super().to_internal_value(data)  # type: ignore[misc]
+
+    def _too_long(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
+        # Lengths count what was sent: DRF trims surrounding whitespace before its own
+        # check, so a value past the documented maxLength would otherwise pass.
+        errors = {}
+        for name, field in self.fields.items():
+            value = data.get(name)
+            limit = getattr(field, "max_length", None)
+            if (
+                isinstance(field, serializers.CharField)
+                and not field.read_only
+                and isinstance(value, str)
+                and limit is not None
+                and len(value) > limit
+            ):
+                errors[name] = [f"Ensure this field has no more than {limit} characters."]
+        return errors
 
 
 class StrictSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -17,6 +17,7 @@ from assets.choices import AssetType, Operator, Severity
 from assets.models import Asset
 from core.api.bodies import StrictModelSerializer, StrictSerializer
 from core.api.lookups import ID_LOOKUP
+from core.api.query import QueryParametersSerializer
 from core.exceptions import InvalidInput
 from inventory.models import Part
 from maintenance import pm_selectors
@@ -306,7 +307,11 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             OpenApiParameter(
                 "until", OpenApiTypes.DATETIME, description="Horizon (default: 90 days from now)"
             ),
-            OpenApiParameter("limit", int, description="At most this many (default 500, max 2000)"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 2000},
+                description="At most this many (default 500)",
+            ),
         ],
         responses=ForecastSerializer(many=True),
     )
@@ -324,14 +329,12 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         return Response(ForecastSerializer(items, many=True).data)
 
 
-# Reads the query string, which carries pagination and filters too: not strict.
-class ForecastQuerySerializer(serializers.Serializer):
+class ForecastQuerySerializer(QueryParametersSerializer):
     until = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=2000, required=False, default=500)
 
 
-# Reads the query string, which carries pagination and filters too: not strict.
-class StatisticsQuerySerializer(serializers.Serializer):
+class StatisticsQuerySerializer(QueryParametersSerializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
 
