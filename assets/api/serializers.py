@@ -250,6 +250,14 @@ class MeterReadingInputSerializer(StrictSerializer):
 
     meter = serializers.CharField(max_length=100)
     value = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+    def validate_meter(self, meter: str) -> str:
+        # Digits other than 0-9 (superscripts, other scripts) are neither an id nor a name
+        # the service can tell from one.
+        if meter.isdigit() and not meter.isascii():
+            raise serializers.ValidationError("Name the meter, or give its id in digits 0-9.")
+        return meter
+
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
     is_reset = serializers.BooleanField(required=False, default=False)
     reading_at = serializers.DateTimeField(required=False)

@@ -37,7 +37,7 @@ from assets.choices import CRITICALITY_RANK
 from assets.links import request_url_for
 from assets.models import Alert, Asset, Location, Threshold
 from core.api.lookups import ID_LOOKUP
-from core.api.pagination import HistoryCursorPagination
+from core.api.pagination import HistoryCursorPagination, StandardPagination
 from core.api.query import QueryParametersSerializer
 from core.exceptions import InvalidInput
 
@@ -173,7 +173,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         return Response(StatisticsSerializer(data).data)
 
     @extend_schema(responses=AssetSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=StandardPagination)
     def children(self, request: Request, asset_id: str) -> Response:
         """The assets directly under this one."""
         asset = self.get_object()
@@ -211,7 +211,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         return Response(AssetLocationChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=TIME_WINDOW, responses=AssetLocationChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=HistoryCursorPagination)
     def locations(self, request: Request, asset_id: str) -> Response:
         """Where the asset has been, newest first."""
         asset = self.get_object()
@@ -230,7 +230,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=PerformanceRecordSerializer,
         responses={201: PerformanceRecordSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=HistoryCursorPagination)
     def performance(self, request: Request, asset_id: str) -> Response:
         """Performance records (newest first); posting one checks it against the thresholds."""
         asset = self.get_object()
@@ -259,7 +259,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=ConditionAssessmentSerializer,
         responses={201: ConditionAssessmentSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=HistoryCursorPagination)
     def conditions(self, request: Request, asset_id: str) -> Response:
         """Condition assessments (newest first); the newest sets the asset's condition."""
         asset = self.get_object()
@@ -303,7 +303,12 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=MeterReadingInputSerializer,
         responses={201: MeterReadingSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="meter-readings")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="meter-readings",
+        pagination_class=HistoryCursorPagination,
+    )
     def meter_readings(self, request: Request, asset_id: str) -> Response:
         """Meter readings (newest first). A cumulative meter refuses a value below its last
         reading unless ``is_reset`` is true."""
@@ -327,7 +332,11 @@ class AssetViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("format", str, enum=["svg", "png"], description="Default svg"),
-            OpenApiParameter("scale", int, description="Pixels per module, 1-40 (default 8)"),
+            OpenApiParameter(
+                "scale",
+                {"type": "integer", "minimum": 1, "maximum": 40},
+                description="Pixels per module (default 8)",
+            ),
         ],
         responses={
             (200, "image/svg+xml"): OpenApiTypes.BINARY,

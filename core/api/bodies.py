@@ -17,6 +17,8 @@ UNKNOWN_FIELD = "Unknown field: this route does not take it."
 
 class StrictFieldsMixin:
     fields: Mapping[str, serializers.Field]
+    partial: bool
+    root: Any
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -27,6 +29,17 @@ class StrictFieldsMixin:
             if too_long:
                 raise serializers.ValidationError(too_long)
         return super().to_internal_value(data)  # type: ignore[misc]
+
+    def to_representation(self, instance: Any) -> Any:
+        # DRF leaves fields with a default (a name read through an empty relation) out of
+        # what a partial update answers; the answer to PATCH is the whole object, as GET.
+        if self.partial and self.root is self:
+            self.partial = False
+            try:
+                return super().to_representation(instance)  # type: ignore[misc]
+            finally:
+                self.partial = True
+        return super().to_representation(instance)  # type: ignore[misc]
 
     def _too_long(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
         # Lengths count what was sent: DRF trims surrounding whitespace before its own

@@ -21,7 +21,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-ID = re.compile(r"-?[0-9]{1,30}")
+ID = re.compile(r"-?[0-9]+")
 MODEL_CHOICE_FIELDS = (forms.ModelChoiceField, forms.ModelMultipleChoiceField)
 BOOLEAN_WORDS = frozenset({"true", "false", "True", "False", "1", "0"})
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
@@ -39,11 +40,21 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "nullable": True}
 
 
+def _model_allows_blank(field: serializers.Field) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
 class ContractAutoSchema(AutoSchema):
-    """drf-spectacular's schema plus the error answers every route shares, documented
-    once here rather than on each view: 400 where a body or query is read, 401/403
-    where a user is needed, 404 where the path names an object, 409/413/415 on
-    writes, 429 everywhere (rate limits)."""
+    """drf-spectacular's schema, made true of what the API answers, once here rather
+    than on each view: the error answers every route shares (400, 401, 403, 404 and
+    429 everywhere, 409/413/415 on writes), nullable read-only names, plain arrays
+    for actions that do not page, closed request bodies, real filter bounds."""
 
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -59,6 +70,16 @@ class ContractAutoSchema(AutoSchema):
             codes += ["409", "413", "415"]
         return codes
 
+    def _get_paginator(self) -> Any:
+        # A view's pagination class pages its list; an extra action returns a page only
+        # when it says so (`@action(..., pagination_class=...)`), else a plain array.
+        action = getattr(self.view, "action", None)
+        if action not in (None, "list"):
+            handler = getattr(self.view, action, None)
+            if "pagination_class" not in getattr(handler, "kwargs", {}):
+                return None
+        return super()._get_paginator()
+
     def _map_serializer_field(
         self, field: Any, direction: Direction, bypass_extensions: bool = False
     ) -> dict[str, Any]:
@@ -67,6 +88,14 @@ class ContractAutoSchema(AutoSchema):
         # `source="asset.name"`) answers null when the relation is empty.
         if field.read_only and getattr(field, "default", empty) is None:
             schema = _nullable(schema)
+        # DRF drops allow_blank from read-only fields; a blank choice is still answered.
+        if (
+            direction == "response"
+            and isinstance(field, serializers.ChoiceField)
+            and field.read_only
+            and _model_allows_blank(field)
+        ):
+            schema = {"anyOf": [schema, {"type": "string", "enum": [""]}]}
         return schema
 
     def _get_filter_parameters(self) -> list[dict[str, Any]]:

@@ -16,7 +16,9 @@ def _document_bounds(
 ) -> list[dict[str, Any]]:
     for parameter in parameters:
         if parameter["name"] == param:
-            parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": most}
+            # Larger asks are served `most` per page, not refused: no documented maximum.
+            parameter["schema"] = {**parameter["schema"], "minimum": 1}
+            parameter["description"] = f"Results per page, from 1 (at most {most} are sent)."
     return parameters
 
 

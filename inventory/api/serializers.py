@@ -190,7 +190,7 @@ class StockMovementSerializer(StrictModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_purchase_order(self, movement: StockMovement) -> int | None:
         line = movement.purchase_order_line
         return line.purchase_order_id if line is not None else None

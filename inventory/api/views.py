@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from core.api.filtering import ContractFilterBackend
 from core.api.lookups import ID_LOOKUP
-from core.api.pagination import HistoryCursorPagination
+from core.api.pagination import HistoryCursorPagination, StandardPagination
 from core.roles import Role
 from inventory import selectors, services
 from inventory.api.filters import (
@@ -132,7 +132,7 @@ class PartViewSet(viewsets.ModelViewSet):
         return Response(PartStockResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=PartSerializer(many=True))
-    @action(detail=False, url_path="low-stock")
+    @action(detail=False, url_path="low-stock", pagination_class=StandardPagination)
     def low_stock(self, request: Request) -> Response:
         """Active parts whose quantity on hand is at or below their reorder point."""
         queryset = self.filter_queryset(selectors.low_stock_parts())

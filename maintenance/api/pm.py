@@ -286,7 +286,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: PMSchedule) -> None:
         services.schedule_delete(by=self.request.user, schedule=instance)
 
-    @extend_schema(request=None, responses={201: GenerateResultSerializer})
+    @extend_schema(
+        request=None, responses={201: GenerateResultSerializer, 200: GenerateResultSerializer}
+    )
     @action(detail=True, methods=["post"])
     def generate(self, request: Request, pk: str) -> Response:
         """Create the work orders now due (time-based: within the lead time; others: one now).

@@ -46,6 +46,10 @@ from maintenance.api.serializers import (
 )
 from maintenance.choices import Status
 from maintenance.models import Attachment, WorkOrder, WorkOrderStep, WorkOrderTemplate, WorkRequest
+from maintenance.services.attachments import SIGNATURES, TEXT_TYPES
+
+# What an attachment can be: its type is proven by its content when it is uploaded.
+FILE_TYPES = sorted({content_type for _, _, content_type in SIGNATURES} | set(TEXT_TYPES.values()))
 
 STATUS_PERMISSIONS = {
     Status.SCHEDULED: "maintenance.change_workorder",
@@ -472,7 +476,9 @@ class AttachmentDownloadView(generics.GenericAPIView):
     queryset = Attachment.objects.select_related("work_order", "request")
     serializer_class = AttachmentSerializer
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={(200, content_type): OpenApiTypes.BINARY for content_type in FILE_TYPES}
+    )
     def get(self, request: Request, pk: str) -> FileResponse:
         attachment = get_object_or_404(self.get_queryset(), pk=pk)
         user = request.user

@@ -182,6 +182,8 @@ def test_ending_sessions_closes_the_users_open_feeds(asgi_server, committed, how
         viewer = alpha.users["viewer"]
         try:
             with tenant_context(alpha.tenant):
+                # A copy: the session's user object must keep the version it started with.
+                viewer = User.objects.get(pk=viewer.pk)
                 if how == "sign_out_everywhere":
                     services.user_sessions_end(by=None, user=viewer)
                 elif how == "deactivation":
