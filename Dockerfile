@@ -14,7 +14,8 @@ RUN grep -v '^#' requirements.lock \
     && pip install -r /tmp/runtime.lock
 COPY . .
 RUN pip install --no-deps . \
-    && DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py collectstatic --noinput --verbosity 0
+    && SECRET_KEY=collectstatic-only JWT_SIGNING_KEY=collectstatic-only \
+       DJANGO_SETTINGS_MODULE=config.settings.dev python manage.py collectstatic --noinput --verbosity 0
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -27,9 +28,10 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin cmms
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build --chown=cmms:cmms /app /app
 WORKDIR /app
-RUN mkdir -p /app/var/media && chown -R cmms:cmms /app/var
+# var/secrets holds the keys generated on first start when the environment gives none.
+RUN mkdir -p /app/var/media /app/var/secrets && chown -R cmms:cmms /app/var && chmod 700 /app/var/secrets
 USER cmms
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)" || exit 1
-CMD ["sh", "-c", "uvicorn config.asgi:application --host $WEB_HOST --port $WEB_PORT --lifespan off --no-access-log --proxy-headers"]
+    CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4)" || exit 1
+CMD ["sh", "-c", "uvicorn config.asgi:application --host $WEB_HOST --port $WEB_PORT --lifespan off --no-access-log --no-proxy-headers"]

@@ -11,3 +11,8 @@ urlpatterns = [
     path("admin/", platform_site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+handler400 = "core.http_errors.bad_request"
+handler403 = "core.http_errors.permission_denied"
+handler404 = "core.http_errors.page_not_found"
+handler500 = "core.http_errors.server_error"

@@ -5,7 +5,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
@@ -17,6 +21,19 @@ from core.roles import Role
 # Roles are fixed by the product; they are assigned on the user, not edited as groups.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+
+def hide_token_tables() -> None:
+    """Refresh tokens are credentials: whoever reads one takes over that session. The
+    blacklist app's admin lists every user's, so its tables stay out of the admin.
+
+    Called once every app's admin module is loaded (the blacklist app registers late).
+    """
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    for model in (OutstandingToken, BlacklistedToken):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
 
 
 class RoleChoiceMixin(forms.Form):
@@ -47,10 +64,21 @@ class UserEditForm(RoleChoiceMixin, UserChangeForm):
         return data
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """A new password set in the admin ends the person's sessions, as through the API."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            services.user_sessions_end(by=None, user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
+    change_password_form = PasswordChangeForm
     list_display = (
         "username",
         "email",

@@ -22,6 +22,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.admin import hide_token_tables
         from core.auth import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from core.observability import metrics  # noqa: F401  (registers the collectors)
         from core.reactions import load_reactions
@@ -29,5 +30,7 @@ class CoreConfig(AppConfig):
 
         scope_content_type_cache()
         load_reactions()
+        # Runs after the admin's autodiscovery, which comes earlier in INSTALLED_APPS.
+        hide_token_tables()
         # roles_sync creates every app's permissions itself, so core's signal is enough.
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="core.roles_sync")

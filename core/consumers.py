@@ -17,8 +17,8 @@ from django_tenants.utils import tenant_context
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from core.auth.tokens import TenantAccessToken
-from core.events import Audience, tenant_group_name
+from core.auth.tokens import TenantAccessToken, token_is_current
+from core.events import Audience, tenant_group_name, user_group_name
 from core.models import User
 from core.roles import Role
 
@@ -41,7 +41,9 @@ def _user_for_token(tenant: Any, raw_token: str) -> tuple[int, str | None, float
             .prefetch_related("groups")
             .first()
         )
-        return None if user is None else (user.pk, user.role, float(token["exp"]))
+        if user is None or not token_is_current(token, user):
+            return None
+        return user.pk, user.role, float(token["exp"])
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -60,20 +62,27 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id, self.role, self.expires_at = identity
-        self.group_name = tenant_group_name(tenant.schema_name)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        self.group_names = [
+            tenant_group_name(tenant.schema_name),
+            # Where the user's sessions are ended (password change, deactivation, sign-out).
+            user_group_name(tenant.schema_name, self.user_id),
+        ]
+        for group_name in self.group_names:
+            await self.channel_layer.group_add(group_name, self.channel_name)
         await self.accept()
         logger.info("ws_connected", tenant=tenant.schema_name, user_id=self.user_id)
 
     async def disconnect(self, code: int) -> None:
-        group_name = getattr(self, "group_name", None)
-        if group_name:
+        for group_name in getattr(self, "group_names", []):
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The feed is one-way; a ping keeps proxies from closing an idle socket.
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def tenant_event(self, message: dict[str, Any]) -> None:
         await self._forward([message])

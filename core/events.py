@@ -76,6 +76,31 @@ def tenant_group_name(schema_name: str) -> str:
     return f"tenant.{schema_name}.events"
 
 
+def user_group_name(schema_name: str, user_id: int) -> str:
+    """The channel-layer group of one user's WebSocket clients (the tenant's schema in it:
+    user ids repeat across tenants)."""
+    return f"tenant.{schema_name}.user.{user_id}"
+
+
+def close_user_feeds(user_id: int) -> None:
+    """Once the transaction commits, close the user's open WebSockets in this tenant."""
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: _send_session_ended(schema_name, user_id))
+
+
+def _send_session_ended(schema_name: str, user_id: int) -> None:
+    try:
+        layer = get_channel_layer()
+        async_to_sync(layer.group_send)(
+            user_group_name(schema_name, user_id), {"type": "session.ended"}
+        )
+    except Exception as exc:  # the sockets still die at their token's expiry
+        EVENT_DELIVERY_FAILURES.labels(target="channel_layer").inc()
+        logger.warning(
+            "session_end_delivery_failed", tenant=schema_name, user_id=user_id, error=repr(exc)
+        )
+
+
 def publish(event_type: str, data: dict[str, Any], *, audience: Audience | None = None) -> None:
     """Send ``event_type`` with ``data`` to the current tenant once its transaction commits."""
     if event_type not in EVENT_TYPES:

@@ -1,4 +1,5 @@
-"""Liveness of what the product needs: the database, Redis and Celery workers."""
+"""Health of the process (liveness) and of what the product needs (readiness): the
+database, Redis and Celery workers."""
 
 import time
 from collections.abc import Callable
@@ -71,3 +72,10 @@ def health_view(request: HttpRequest) -> JsonResponse:
     failed = sorted(name for name, result in checks.items() if result["status"] != "ok")
     body = {"status": "error" if failed else "ok", "checks": checks, "failed": failed}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+@require_GET
+def liveness_view(request: HttpRequest) -> JsonResponse:
+    """The process answers. Nothing else is checked, so a database or Redis outage never
+    gets a healthy web process restarted by its orchestrator."""
+    return JsonResponse({"status": "ok"})

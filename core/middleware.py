@@ -49,7 +49,8 @@ class RequestIdMiddleware:
 
 
 class OperationsEndpointsMiddleware:
-    """``/health`` and ``/metrics`` answer on every host, before tenant routing.
+    """``/health``, ``/health/live`` and ``/metrics`` answer on every host, before tenant
+    routing.
 
     Load balancers and Prometheus call them by address, not by a tenant's name.
     """
@@ -58,6 +59,10 @@ class OperationsEndpointsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/health/live":
+            from core.health import liveness_view
+
+            return liveness_view(request)
         if request.path_info == "/health":
             from core.health import health_view
 
@@ -76,6 +81,11 @@ class TenantMiddleware(TenantMainMiddleware):
     schema without a database row; a tenant still being provisioned is not
     served; an unknown host gets a plain 404, not an error page.
     """
+
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        # Host names are case-insensitive (RFC 4343); domains are stored in lower case.
+        return TenantMainMiddleware.hostname_from_request(request).lower()
 
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
         if hostname in settings.PUBLIC_DOMAINS:

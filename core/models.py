@@ -19,6 +19,9 @@ class User(AbstractUser):
         blank=True,
         help_text="Default labor rate, used when labor is logged without a rate.",
     )
+    # Carried in every token minted for the user; raising it ends every session at once
+    # (password change, deactivation, sign-out everywhere).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(AbstractUser.Meta):

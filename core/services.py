@@ -9,8 +9,10 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 
 from core.audit import audit_record, changes_between
+from core.events import close_user_feeds
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
 from core.roles import ROLE_NAMES, STAFF_ROLES, Role, role_grants
@@ -150,12 +152,29 @@ def user_update(*, by: User | None, user: User, **fields: Any) -> User:
         _apply_role(user, role)
     if before["role"] == Role.MANAGER and (user.role != Role.MANAGER or not user.is_active):
         _ensure_another_manager(excluding=user)
+    if password or (before["is_active"] and not user.is_active):
+        _end_sessions(user)
     changes = changes_between(before, _user_state(user))
     if password:
         changes["password"] = {"before": "***", "after": "*** (changed)"}
     if changes:
         audit_record(actor=by, action="user.update", obj=user, changes=changes)
     return user
+
+
+def _end_sessions(user: User) -> None:
+    """Refuse every token minted for ``user`` so far and close their live feeds."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    close_user_feeds(user.pk)
+
+
+@transaction.atomic
+def user_sessions_end(*, by: User | None, user: User) -> None:
+    """Sign ``user`` out everywhere: every access and refresh token of theirs stops working
+    and their open WebSockets close. They sign in again with their password."""
+    _end_sessions(user)
+    audit_record(actor=by, action="user.sessions_end", obj=user, changes={})
 
 
 def _ensure_another_manager(*, excluding: User) -> None:
@@ -174,4 +193,5 @@ def user_delete(*, by: User | None, user: User) -> None:
     audit_record(
         actor=by, action="user.delete", obj=user, changes=changes_between(_user_state(user), {})
     )
+    close_user_feeds(user.pk)
     user.delete()

@@ -1,7 +1,8 @@
 """The public request form behind each asset's QR code: no login, on the tenant's domain.
 
 It shows the asset's name and nothing else about the tenant. Submissions are
-rate limited per client address and per asset; an unknown token is a bare 404.
+rate limited per client address, per (asset, client address) and per asset; an
+unknown token is a bare 404.
 """
 
 import time
@@ -11,10 +12,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
-from rest_framework.throttling import BaseThrottle
 
 from assets.models import Asset
 from core.api.throttling import hit_counter
+from core.client_address import client_address
 from core.exceptions import InvalidInput
 from maintenance.choices import RequestChannel
 from maintenance.services import work_request_create
@@ -34,12 +35,23 @@ class ReportForm(forms.Form):
 
 
 def _over_limit(request: HttpRequest, asset: Asset) -> float | None:
-    """Seconds to wait, when this client or this asset has sent too many reports this hour."""
+    """Seconds to wait, when this client or this asset has sent too many reports this hour.
+
+    The limits are counted in order and a refused report counts no further, so one
+    client adds at most its per-asset allowance to the asset's count: silencing an
+    asset takes more clients than the per-asset cap divided by that allowance.
+    """
     slot = int(time.time() // WINDOW_SECONDS)
-    address = BaseThrottle().get_ident(request)
+    address = client_address(request)
+    per_pair = settings.PUBLIC_FORM_PER_CLIENT_PER_ASSET_PER_HOUR
     limits = [
         (f"publicform:addr:{address}:{slot}", settings.PUBLIC_FORM_PER_CLIENT_PER_HOUR),
-        (f"publicform:asset:{asset.pk}:{slot}", settings.PUBLIC_FORM_PER_ASSET_PER_HOUR),
+        (f"publicform:pair:{asset.pk}:{address}:{slot}", per_pair),
+        # Never reachable by one client alone, whatever the configuration.
+        (
+            f"publicform:asset:{asset.pk}:{slot}",
+            max(settings.PUBLIC_FORM_PER_ASSET_PER_HOUR, per_pair + 1),
+        ),
     ]
     for key, limit in limits:
         count = hit_counter(key, WINDOW_SECONDS)

@@ -21,6 +21,16 @@ def work_order_list() -> QuerySet[WorkOrder]:
     )
 
 
+def work_orders_visible_to(user: User) -> QuerySet[WorkOrder]:
+    """The team sees every work order; a requester only those made from their requests."""
+    work_orders = work_order_list()
+    if not user.is_authenticated:  # schema generation asks without a user
+        return work_orders.none()
+    if user.role == Role.REQUESTER or user.role is None:
+        return work_orders.filter(request__requested_by=user)
+    return work_orders
+
+
 def overdue(queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     return queryset.filter(due_at__lt=timezone.now(), status__in=ACTIVE_STATUSES)
 

@@ -207,6 +207,8 @@ def _wipe_tenant(tenant: TestTenant) -> None:
             f'DELETE FROM "{tenant.schema}".core_user WHERE id IN ({extra})',  # noqa: S608
             ["owner@%", keep_ids],
         )
+        # The session's user objects (and the tokens minted from them) are version 0.
+        cursor.execute(f'UPDATE "{tenant.schema}".core_user SET token_version = 0')  # noqa: S608
 
 
 @pytest.fixture

@@ -90,6 +90,8 @@ class AsgiServer(LiveProcess):
                 str(self.port),
                 "--lifespan",
                 "off",
+                # As the Procfile: the connection's peer is the client (TRUSTED_PROXY_COUNT).
+                "--no-proxy-headers",
                 "--ws",
                 "websockets",
                 "--log-level",

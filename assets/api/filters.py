@@ -1,7 +1,7 @@
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from assets.choices import (
     AlertSource,
@@ -39,6 +39,7 @@ class AssetFilter(django_filters.FilterSet):
         model = Asset
         fields: list[str] = []
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_location(
         self, queryset: QuerySet[Asset], name: str, value: Location
     ) -> QuerySet[Asset]:
@@ -75,7 +76,10 @@ class AlertFilter(django_filters.FilterSet):
         model = Alert
         fields = ["metric"]
 
-    def filter_active(self, queryset: QuerySet[Alert], name: str, value: Any) -> QuerySet[Alert]:
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def filter_active(
+        self, queryset: QuerySet[Alert], name: str, value: bool | None
+    ) -> QuerySet[Alert]:
         if value is None:
             return queryset
         active = queryset.filter(status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])

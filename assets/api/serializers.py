@@ -19,6 +19,8 @@ from assets.models import (
     Threshold,
 )
 from assets.services.registry import ASSET_FIELDS
+from core.api.bodies import StrictModelSerializer, StrictSerializer
+from core.api.query import QueryParametersSerializer
 from core.api.serializers import PublicShapeMixin
 
 
@@ -30,7 +32,7 @@ class AssetRefField(serializers.SlugRelatedField):
         super().__init__(slug_field="asset_id", **kwargs)
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(StrictModelSerializer):
     class Meta:
         model = Location
         fields = [
@@ -51,7 +53,7 @@ class LocationSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(StrictModelSerializer):
     parent = AssetRefField(required=False, allow_null=True)
     location = serializers.PrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True
@@ -86,7 +88,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return value
 
 
-class AssetTreeNodeSerializer(serializers.Serializer):
+class AssetTreeNodeSerializer(StrictSerializer):
     asset_id = serializers.CharField()
     name = serializers.CharField()
     asset_type = serializers.ChoiceField(choices=AssetType.choices)
@@ -95,7 +97,7 @@ class AssetTreeNodeSerializer(serializers.Serializer):
     depth = serializers.IntegerField()
 
 
-class AssetMoveSerializer(serializers.Serializer):
+class AssetMoveSerializer(StrictSerializer):
     """Where the asset goes: a location id, or the place by name (site, building, floor, room)."""
 
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
@@ -132,7 +134,7 @@ class AssetMoveSerializer(serializers.Serializer):
         return attrs
 
 
-class AssetLocationChangeSerializer(serializers.ModelSerializer):
+class AssetLocationChangeSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     location_path = serializers.CharField(source="location.path", read_only=True)
     previous_location_path = serializers.CharField(
@@ -165,7 +167,7 @@ class AssetLocationChangeSerializer(serializers.ModelSerializer):
         return [float(change.latitude), float(change.longitude)]
 
 
-class PerformanceRecordSerializer(serializers.ModelSerializer):
+class PerformanceRecordSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     recorded_at = serializers.DateTimeField(required=False)
     alerts = serializers.SerializerMethodField()
@@ -188,7 +190,7 @@ class PerformanceRecordSerializer(serializers.ModelSerializer):
         return [alert.pk for alert in self.context.get("alerts", [])]
 
 
-class ConditionAssessmentSerializer(serializers.ModelSerializer):
+class ConditionAssessmentSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     condition = serializers.ChoiceField(choices=Condition.choices)
     assessed_at = serializers.DateTimeField(required=False)
@@ -209,7 +211,7 @@ class ConditionAssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class FailureSerializer(PublicShapeMixin, serializers.ModelSerializer):
+class FailureSerializer(PublicShapeMixin, StrictModelSerializer):
     """A failure of the asset: when it stopped doing its job, how and why."""
 
     payload_builder = staticmethod(failure_payload)
@@ -245,7 +247,7 @@ class FailureSerializer(PublicShapeMixin, serializers.ModelSerializer):
         }
 
 
-class MeterSerializer(serializers.ModelSerializer):
+class MeterSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
 
     class Meta:
@@ -265,19 +267,27 @@ class MeterSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class MeterReadingInputSerializer(serializers.Serializer):
+class MeterReadingInputSerializer(StrictSerializer):
     """A reading to record. ``meter`` is the meter's id or its name on this asset;
     naming a meter the asset does not have yet creates it (cumulative, in ``unit``)."""
 
     meter = serializers.CharField(max_length=100)
     value = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+    def validate_meter(self, meter: str) -> str:
+        # Digits other than 0-9 (superscripts, other scripts) are neither an id nor a name
+        # the service can tell from one.
+        if meter.isdigit() and not meter.isascii():
+            raise serializers.ValidationError("Name the meter, or give its id in digits 0-9.")
+        return meter
+
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
     is_reset = serializers.BooleanField(required=False, default=False)
     reading_at = serializers.DateTimeField(required=False)
     notes = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class MeterReadingSerializer(serializers.ModelSerializer):
+class MeterReadingSerializer(StrictModelSerializer):
     meter = serializers.IntegerField(source="meter.pk", read_only=True)
     meter_name = serializers.CharField(source="meter.name", read_only=True)
     unit = serializers.CharField(source="meter.unit", read_only=True)
@@ -304,12 +314,12 @@ class MeterReadingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssetStatusSerializer(serializers.Serializer):
+class AssetStatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=AssetStatus.choices)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class AlertSerializer(PublicShapeMixin, serializers.ModelSerializer):
+class AlertSerializer(PublicShapeMixin, StrictModelSerializer):
     payload_builder = staticmethod(alert_payload)
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True)
@@ -346,11 +356,13 @@ class AlertSerializer(PublicShapeMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertActionSerializer(serializers.Serializer):
+class AlertActionSerializer(StrictSerializer):
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
+class ThresholdSerializer(StrictModelSerializer):
+    # Assets go by asset_id everywhere in the API; `asset` is the name this route used first.
+    asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     asset = AssetRefField(required=False, allow_null=True)
     metric = serializers.ChoiceField(
         choices=[(m, m.replace("_", " ")) for m in PERFORMANCE_METRICS]
@@ -360,6 +372,7 @@ class ThresholdSerializer(serializers.ModelSerializer):
         model = Threshold
         fields = [
             "id",
+            "asset_id",
             "asset",
             "asset_type",
             "metric",
@@ -372,8 +385,14 @@ class ThresholdSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
         validators: list[Any] = []
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = self.initial_data if isinstance(self.initial_data, dict) else {}
+        if "asset_id" in sent and "asset" in sent and sent["asset_id"] != sent["asset"]:
+            raise serializers.ValidationError({"asset": ["Send the asset once, as asset_id."]})
+        return attrs
 
-class StatisticsQuerySerializer(serializers.Serializer):
+
+class StatisticsQuerySerializer(QueryParametersSerializer):
     asset_id = serializers.CharField(required=False)
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
@@ -385,7 +404,7 @@ class StatisticsQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class StatisticsSerializer(serializers.Serializer):
+class StatisticsSerializer(StrictSerializer):
     asset_id = serializers.CharField(allow_null=True)
     start_date = serializers.DateTimeField()
     end_date = serializers.DateTimeField()

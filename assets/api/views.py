@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -40,12 +41,13 @@ from assets.models import Alert, Asset, Location, Threshold
 from assets.services import meters as metering
 from assets.services import monitoring, registry, reliability
 from core.api.lookups import ID_LOOKUP
-from core.api.pagination import HistoryCursorPagination
+from core.api.pagination import HistoryCursorPagination, StandardPagination
+from core.api.query import QueryParametersSerializer
 from core.exceptions import InvalidInput
 from core.reactions import dispatch
 
 
-class TimeWindowSerializer(serializers.Serializer):
+class TimeWindowSerializer(QueryParametersSerializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
 
@@ -170,14 +172,14 @@ class AssetViewSet(viewsets.ModelViewSet):
         if query.validated_data.get("asset_id"):
             asset = Asset.objects.filter(asset_id=query.validated_data["asset_id"]).first()
             if asset is None:
-                raise InvalidInput({"asset_id": ["No asset with this asset_id."]})
+                raise NotFound("No asset with this asset_id.")
         data = selectors.asset_statistics(
             period=selectors.Period(start=start, end=end), asset=asset
         )
         return Response(StatisticsSerializer(data).data)
 
     @extend_schema(responses=AssetSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=StandardPagination)
     def children(self, request: Request, asset_id: str) -> Response:
         """The assets directly under this one."""
         asset = self.get_object()
@@ -215,7 +217,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         return Response(AssetLocationChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=TIME_WINDOW, responses=AssetLocationChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=HistoryCursorPagination)
     def locations(self, request: Request, asset_id: str) -> Response:
         """Where the asset has been, newest first."""
         asset = self.get_object()
@@ -234,7 +236,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=PerformanceRecordSerializer,
         responses={201: PerformanceRecordSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=HistoryCursorPagination)
     def performance(self, request: Request, asset_id: str) -> Response:
         """Performance records (newest first); posting one checks it against the thresholds."""
         asset = self.get_object()
@@ -263,7 +265,7 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=ConditionAssessmentSerializer,
         responses={201: ConditionAssessmentSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=HistoryCursorPagination)
     def conditions(self, request: Request, asset_id: str) -> Response:
         """Condition assessments (newest first); the newest sets the asset's condition."""
         asset = self.get_object()
@@ -338,7 +340,12 @@ class AssetViewSet(viewsets.ModelViewSet):
         request=MeterReadingInputSerializer,
         responses={201: MeterReadingSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="meter-readings")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="meter-readings",
+        pagination_class=HistoryCursorPagination,
+    )
     def meter_readings(self, request: Request, asset_id: str) -> Response:
         """Meter readings (newest first). A cumulative meter refuses a value below its last
         reading unless ``is_reset`` is true."""
@@ -362,7 +369,11 @@ class AssetViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("format", str, enum=["svg", "png"], description="Default svg"),
-            OpenApiParameter("scale", int, description="Pixels per module, 1-40 (default 8)"),
+            OpenApiParameter(
+                "scale",
+                {"type": "integer", "minimum": 1, "maximum": 40},
+                description="Pixels per module (default 8)",
+            ),
         ],
         responses={
             (200, "image/svg+xml"): OpenApiTypes.BINARY,

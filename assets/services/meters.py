@@ -48,7 +48,9 @@ def meter_for_reading(*, by: User | None, asset: Asset, meter: str, unit: str = 
     """The asset's meter named by id or name; a new name with a unit makes a new meter."""
     meter = meter.strip()
     found = (
-        asset.meters.filter(pk=int(meter)).first() if meter.isdigit() and len(meter) < 19 else None
+        asset.meters.filter(pk=int(meter)).first()
+        if meter.isascii() and meter.isdigit() and len(meter) < 19
+        else None
     )
     found = found or asset.meters.filter(name__iexact=meter).first()
     if found is not None:

@@ -6,10 +6,15 @@ from pathlib import Path
 import dj_database_url
 
 from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.secrets import local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop")
+# From the environment, else generated once into SECRETS_DIR (git-ignored); see secrets.py.
+SECRETS_DIR = Path(env_str("SECRETS_DIR", str(BASE_DIR / "var" / "secrets")))
+SECRET_KEY = local_secret("SECRET_KEY", SECRETS_DIR)
+# Tokens are signed with a key of their own: rotating it signs everyone out and nothing else.
+JWT_SIGNING_KEY = local_secret("JWT_SIGNING_KEY", SECRETS_DIR)
 DEBUG = env_bool("DEBUG", False)
 # `.localhost` admits every tenant of a development machine (demo.localhost, ...).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,.localhost")
@@ -59,7 +64,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 # Host names of the platform itself (platform admin, sign-up by staff).
-PUBLIC_DOMAINS = env_list("PUBLIC_DOMAINS", "localhost,127.0.0.1")
+PUBLIC_DOMAINS = [host.lower() for host in env_list("PUBLIC_DOMAINS", "localhost,127.0.0.1")]
 ROOT_URLCONF = "config.urls_tenant"
 # New tenants are cloned from this schema, which is kept migrated; see tenants.provisioning.
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
@@ -160,13 +165,22 @@ CACHES = {
     }
 }
 
+CHANNEL_LAYER_READ_TIMEOUT = float(env_str("CHANNEL_LAYER_READ_TIMEOUT", "30"))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [
-                # No read timeout: consumers block on Redis for seconds by design.
-                {"address": REDIS_URL, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
+                {
+                    "address": REDIS_URL,
+                    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                    # Each consumer waits on Redis (BZPOPMIN) for up to 5 seconds at a time;
+                    # redis-py's default read timeout is also 5 seconds, and hitting it ended
+                    # every idle WebSocket. A longer bound keeps idle feeds open for hours and
+                    # still notices a dead Redis.
+                    "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT,
+                    "socket_keepalive": True,
+                }
             ],
             "prefix": env_str("CHANNEL_LAYER_PREFIX", "cmms:asgi"),
             "capacity": 1000,
@@ -182,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.filtering.ContractFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -191,13 +205,10 @@ REST_FRAMEWORK = {
         "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON only, as the contract says; uploads name the multipart parser on their routes.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.openapi.ContractAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": False,
     # JSON only; `?format=` is free for endpoints that answer in other media (QR codes).
@@ -208,6 +219,10 @@ REST_FRAMEWORK = {
 RATE_LIMIT_TENANT_PER_MINUTE = env_int("RATE_LIMIT_TENANT_PER_MINUTE", 20000)
 RATE_LIMIT_USER_PER_MINUTE = env_int("RATE_LIMIT_USER_PER_MINUTE", 1000)
 RATE_LIMIT_ANON_PER_MINUTE = env_int("RATE_LIMIT_ANON_PER_MINUTE", 120)
+# Proxies of the operator's in front of the application (load balancers, ingress). Each
+# appends to X-Forwarded-For; only that many entries from the right are believed, so a
+# client cannot pick the address its limits are counted under. 0: the connection's peer.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 
@@ -255,7 +270,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_TOKEN_CLASSES": ("core.auth.tokens.TenantAccessToken",),
     "TOKEN_OBTAIN_SERIALIZER": "core.auth.serializers.TenantTokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "core.auth.serializers.TenantTokenRefreshSerializer",
@@ -336,6 +351,8 @@ ATTACHMENT_ORPHAN_GRACE_HOURS = env_int("ATTACHMENT_ORPHAN_GRACE_HOURS", 24)
 # Reports through an asset's public QR form, per hour.
 PUBLIC_FORM_PER_CLIENT_PER_HOUR = env_int("PUBLIC_FORM_PER_CLIENT_PER_HOUR", 10)
 PUBLIC_FORM_PER_ASSET_PER_HOUR = env_int("PUBLIC_FORM_PER_ASSET_PER_HOUR", 30)
+# One client's share of an asset's reports, so no single client can use up the asset's.
+PUBLIC_FORM_PER_CLIENT_PER_ASSET_PER_HOUR = env_int("PUBLIC_FORM_PER_CLIENT_PER_ASSET_PER_HOUR", 3)
 
 # Health check: how long to wait for Celery workers to answer a ping.
 HEALTH_CELERY_TIMEOUT = float(env_str("HEALTH_CELERY_TIMEOUT", "1.0"))

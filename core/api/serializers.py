@@ -3,11 +3,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api.bodies import StrictModelSerializer
 from core.models import AuditEntry, User
 from core.roles import Role
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictModelSerializer):
     """A person of the tenant. Writes go through core.services."""
 
     password = serializers.CharField(
@@ -40,7 +41,7 @@ class UserSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(StrictModelSerializer):
     class Meta:
         model = AuditEntry
         fields = [

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from core.client_address import client_address
 from core.observability.metrics import RATE_LIMIT_BACKEND_FAILURES, REQUESTS_THROTTLED
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class UserRateThrottle(FixedWindowThrottle):
     def identity(self, request: Request) -> str | None:
         if request_is_authenticated(request):
             return f"user:{request.user.pk}"
-        return f"ip:{self.get_ident(request)}"
+        return f"ip:{client_address(request)}"
 
 
 def request_is_authenticated(request: Request) -> bool:

@@ -2,7 +2,13 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from core.api.views import AuditLogViewSet, UserViewSet
-from core.auth.views import MeView, TokenObtainView, TokenRefreshRotateView, TokenRevokeView
+from core.auth.views import (
+    MeView,
+    SignOutEverywhereView,
+    TokenObtainView,
+    TokenRefreshRotateView,
+    TokenRevokeView,
+)
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -13,6 +19,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshRotateView.as_view(), name="token-refresh"),
     path("auth/token/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
+    path("auth/sign-out-all/", SignOutEverywhereView.as_view(), name="sign-out-all"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("", include(router.urls)),
 ]

@@ -1,8 +1,12 @@
-"""Failed sign-ins are limited per username and per client address, per tenant.
+"""Failed sign-ins are limited per (client address, username) and per client address,
+per tenant.
 
-Only failures count, so a user who types their password right is never held
-back by the limiter; a run of failures locks that username (and, at a higher
-bar, that address) for the rest of the window.
+Only failures count, so a user who types their password right is never held back
+by the limiter. A run of failures locks that username from that address (and, at a
+higher bar, that address for every username) for the rest of the window. Nothing
+is counted per username alone: such a lock would let anyone lock a colleague out
+by typing wrong passwords for them, while the right password from another address
+must always get in.
 """
 
 import hashlib
@@ -28,7 +32,7 @@ class LoginGate:
         slot = int(time.time() // window)
         allowed = settings.LOGIN_FAILURES_ALLOWED
         return [
-            (f"loginfail:user:{self._username_digest()}:{slot}", allowed),
+            (f"loginfail:pair:{self.address}:{self._username_digest()}:{slot}", allowed),
             (f"loginfail:addr:{self.address}:{slot}", allowed * ADDRESS_FACTOR),
         ]
 

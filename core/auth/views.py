@@ -8,7 +8,6 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
@@ -17,7 +16,9 @@ from rest_framework_simplejwt.views import (
 )
 
 from core.auth.login_throttle import LoginGate
+from core.client_address import client_address
 from core.observability.metrics import REQUESTS_THROTTLED
+from core.services import user_sessions_end
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -25,7 +26,7 @@ class TokenObtainView(TokenObtainPairView):
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = request.data.get("username", "") if hasattr(request.data, "get") else ""
-        gate = LoginGate(username=str(username)[:150], address=BaseThrottle().get_ident(request))
+        gate = LoginGate(username=str(username)[:150], address=client_address(request))
         wait = gate.retry_after()
         if wait is not None:
             REQUESTS_THROTTLED.labels(scope="login").inc()
@@ -46,6 +47,18 @@ class TokenRefreshRotateView(TokenRefreshView):
 
 class TokenRevokeView(TokenBlacklistView):
     """Sign out: blacklist a refresh token so it can no longer be used."""
+
+
+class SignOutEverywhereView(APIView):
+    """Sign out of every session: every access and refresh token of yours stops working at
+    once and your open live feeds close. Sign in again with your password."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user_sessions_end(by=request.user, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TenantSummarySerializer(serializers.Serializer):

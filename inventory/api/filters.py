@@ -1,5 +1,7 @@
 import django_filters
 from django.db.models import F, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from inventory.choices import LocationKind, MovementKind, PurchaseOrderStatus, Unit
 from inventory.models import (
@@ -43,6 +45,7 @@ class PartFilter(CreatedRangeFilterSet):
         low = {"quantity_on_hand__lte": F("reorder_point")}
         return queryset.filter(**low) if value else queryset.exclude(**low)
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_stocked_at(
         self, queryset: QuerySet[Part], name: str, value: StockLocation | None
     ) -> QuerySet[Part]:

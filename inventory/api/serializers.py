@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.bodies import StrictModelSerializer, StrictSerializer
 from core.api.serializers import PublicShapeMixin
 from inventory.choices import AdjustmentReason
 from inventory.events import part_payload
@@ -74,7 +75,7 @@ def location_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=StockLocation.objects.all(), **options)
 
 
-class PartStockSerializer(serializers.ModelSerializer):
+class PartStockSerializer(StrictModelSerializer):
     """The stock of a part at one location."""
 
     location_code = serializers.CharField(source="location.code", read_only=True)
@@ -85,7 +86,7 @@ class PartStockSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartSerializer(PublicShapeMixin, serializers.ModelSerializer):
+class PartSerializer(PublicShapeMixin, StrictModelSerializer):
     """A spare part. ``quantity_on_hand`` is the sum of ``stock`` over its locations;
     ``unit_cost`` is the moving-average cost; ``location`` is the default stock
     location and ``vendor`` the preferred vendor."""
@@ -131,14 +132,14 @@ class PartSerializer(PublicShapeMixin, serializers.ModelSerializer):
         }
 
 
-class StockLocationSerializer(serializers.ModelSerializer):
+class StockLocationSerializer(StrictModelSerializer):
     class Meta:
         model = StockLocation
         fields = ["id", "code", "name", "kind", "parent", "description", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
+class StockLevelSerializer(StrictModelSerializer):
     part_number = serializers.CharField(source="part.part_number", read_only=True)
     location_code = serializers.CharField(source="location.code", read_only=True)
 
@@ -156,7 +157,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StockMovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(StrictModelSerializer):
     """One ledger row. ``quantity`` is signed (in positive, out negative);
     ``balance_after`` is the level left at ``location``."""
 
@@ -190,13 +191,13 @@ class StockMovementSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_purchase_order(self, movement: StockMovement) -> int | None:
         line = movement.purchase_order_line
         return line.purchase_order_id if line is not None else None
 
 
-class VendorSerializer(serializers.ModelSerializer):
+class VendorSerializer(StrictModelSerializer):
     class Meta:
         model = Vendor
         fields = [
@@ -217,7 +218,7 @@ class VendorSerializer(serializers.ModelSerializer):
         extra_kwargs = {"lead_time_days": {"max_value": 3650}}
 
 
-class PurchaseOrderLineSerializer(serializers.ModelSerializer):
+class PurchaseOrderLineSerializer(StrictModelSerializer):
     """A line: ``unit_cost`` defaults to the part's average cost, ``location`` to its default."""
 
     part_number = serializers.CharField(source="part.part_number", read_only=True)
@@ -247,7 +248,7 @@ class PurchaseOrderLineSerializer(serializers.ModelSerializer):
         return (line.quantity * line.unit_cost).quantize(Decimal("0.01"))
 
 
-class PurchaseOrderSerializer(serializers.ModelSerializer):
+class PurchaseOrderSerializer(StrictModelSerializer):
     """A purchase order. Writing ``lines`` replaces them all (drafts only)."""
 
     lines = PurchaseOrderLineSerializer(many=True, required=False, max_length=1000)
@@ -301,7 +302,7 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
 # --- Bodies and results of the stock actions ---------------------------------
 
 
-class PartUsageSerializer(serializers.Serializer):
+class PartUsageSerializer(StrictSerializer):
     """Parts used. Without ``location``: the part's default location first, then the
     locations with the most stock (split over several if needed)."""
 
@@ -312,7 +313,7 @@ class PartUsageSerializer(serializers.Serializer):
     location = location_field(help_text="Take from this location only.")
 
 
-class PartReturnSerializer(serializers.Serializer):
+class PartReturnSerializer(StrictSerializer):
     """Unused parts put back. With ``work_order``: at most what it was issued, at its cost."""
 
     quantity = quantity_field()
@@ -322,7 +323,7 @@ class PartReturnSerializer(serializers.Serializer):
     location = location_field(help_text="Default: the part's default location.")
 
 
-class PartRestockSerializer(serializers.Serializer):
+class PartRestockSerializer(StrictSerializer):
     """Stock received. ``unit_cost`` (default: current average) feeds the moving average."""
 
     quantity = quantity_field()
@@ -332,7 +333,7 @@ class PartRestockSerializer(serializers.Serializer):
     notes = notes_field()
 
 
-class PartAdjustSerializer(serializers.Serializer):
+class PartAdjustSerializer(StrictSerializer):
     """A correction at one location: a signed ``delta`` or the ``counted`` level, with a reason."""
 
     location = location_field(help_text="Default: the part's default location.")
@@ -367,7 +368,7 @@ class PartAdjustSerializer(serializers.Serializer):
         return attrs
 
 
-class PartTransferSerializer(serializers.Serializer):
+class PartTransferSerializer(StrictSerializer):
     from_location = serializers.PrimaryKeyRelatedField(queryset=StockLocation.objects.all())
     to_location = serializers.PrimaryKeyRelatedField(queryset=StockLocation.objects.all())
     quantity = quantity_field()
@@ -379,13 +380,13 @@ class PartTransferSerializer(serializers.Serializer):
         return attrs
 
 
-class PartsConsumeLineSerializer(serializers.Serializer):
+class PartsConsumeLineSerializer(StrictSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     quantity = quantity_field()
     location = location_field()
 
 
-class PartsConsumeSerializer(serializers.Serializer):
+class PartsConsumeSerializer(StrictSerializer):
     """Several parts at once, all or nothing (409 naming every short part)."""
 
     lines = PartsConsumeLineSerializer(many=True, allow_empty=False, max_length=500)
@@ -394,25 +395,25 @@ class PartsConsumeSerializer(serializers.Serializer):
     notes = notes_field()
 
 
-class PartStockResultSerializer(serializers.Serializer):
+class PartStockResultSerializer(StrictSerializer):
     """The part after the change and the ledger rows the change wrote."""
 
     part = PartSerializer()
     movements = StockMovementSerializer(many=True)
 
 
-class PartsConsumeResultSerializer(serializers.Serializer):
+class PartsConsumeResultSerializer(StrictSerializer):
     movements = StockMovementSerializer(many=True)
     total_cost = serializers.DecimalField(max_digits=24, decimal_places=2)
 
 
-class PurchaseOrderReceiveLineSerializer(serializers.Serializer):
+class PurchaseOrderReceiveLineSerializer(StrictSerializer):
     line = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     quantity = quantity_field()
     location = location_field(help_text="Default: the line's location, else the part's default.")
 
 
-class PurchaseOrderReceiveSerializer(serializers.Serializer):
+class PurchaseOrderReceiveSerializer(StrictSerializer):
     """What arrived. Without ``lines`` (or empty), everything outstanding is received."""
 
     lines = PurchaseOrderReceiveLineSerializer(many=True, required=False, max_length=1000)
@@ -420,16 +421,16 @@ class PurchaseOrderReceiveSerializer(serializers.Serializer):
     notes = notes_field()
 
 
-class PurchaseOrderCancelSerializer(serializers.Serializer):
+class PurchaseOrderCancelSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class PurchaseOrderReceiveResultSerializer(serializers.Serializer):
+class PurchaseOrderReceiveResultSerializer(StrictSerializer):
     purchase_order = PurchaseOrderSerializer()
     movements = StockMovementSerializer(many=True)
 
 
-class ReorderSuggestionSerializer(serializers.Serializer):
+class ReorderSuggestionSerializer(StrictSerializer):
     purchase_orders = PurchaseOrderSerializer(many=True)
     parts_without_vendor = serializers.ListField(
         child=serializers.IntegerField(),

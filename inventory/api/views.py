@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,8 +11,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.filtering import ContractFilterBackend
 from core.api.lookups import ID_LOOKUP
-from core.api.pagination import HistoryCursorPagination
+from core.api.pagination import HistoryCursorPagination, StandardPagination
 from core.reactions import dispatch
 from inventory import selectors
 from inventory.api.filters import (
@@ -131,7 +131,7 @@ class PartViewSet(viewsets.ModelViewSet):
         return Response(PartStockResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=PartSerializer(many=True))
-    @action(detail=False, url_path="low-stock")
+    @action(detail=False, url_path="low-stock", pagination_class=StandardPagination)
     def low_stock(self, request: Request) -> Response:
         """Active parts whose quantity on hand is at or below their reorder point."""
         queryset = self.filter_queryset(selectors.low_stock_parts())
@@ -252,7 +252,7 @@ class PartViewSet(viewsets.ModelViewSet):
         detail=True,
         pagination_class=HistoryCursorPagination,
         filterset_class=StockMovementFilter,
-        filter_backends=[DjangoFilterBackend],
+        filter_backends=[ContractFilterBackend],
     )
     def history(self, request: Request, pk: str | None = None) -> Response:
         """The part's ledger, newest first; filter by `kind` and `created_after`/`created_before`
@@ -317,7 +317,7 @@ class StockMovementViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_LOOKUP
     filterset_class = StockMovementFilter
     pagination_class = HistoryCursorPagination
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [ContractFilterBackend, filters.SearchFilter]
     search_fields = ["reference", "notes", "part__part_number"]
 
     def get_queryset(self) -> QuerySet[StockMovement]:

@@ -1,7 +1,7 @@
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from maintenance.choices import (
     ACTIVE_STATUSES,
@@ -41,16 +41,18 @@ class WorkOrderFilter(django_filters.FilterSet):
         model = WorkOrder
         fields = ["external_ref", "follow_up_of", "schedule"]
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_overdue(
-        self, queryset: QuerySet[WorkOrder], name: str, value: Any
+        self, queryset: QuerySet[WorkOrder], name: str, value: bool | None
     ) -> QuerySet[WorkOrder]:
         if value is None:
             return queryset
         late = overdue(queryset)
         return late if value else queryset.exclude(pk__in=late.values("pk"))
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_active(
-        self, queryset: QuerySet[WorkOrder], name: str, value: Any
+        self, queryset: QuerySet[WorkOrder], name: str, value: bool | None
     ) -> QuerySet[WorkOrder]:
         if value is None:
             return queryset

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from assets.api.serializers import AssetRefField
 from assets.models import Meter
+from core.api.bodies import StrictModelSerializer, StrictSerializer
 from core.api.serializers import PublicShapeMixin
 from core.models import User
 from inventory.models import Part, StockLocation
@@ -34,7 +35,7 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
 
-class WorkOrderSerializer(PublicShapeMixin, serializers.ModelSerializer):
+class WorkOrderSerializer(PublicShapeMixin, StrictModelSerializer):
     payload_builder = staticmethod(work_order_payload)
     asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True, default=None)
@@ -152,7 +153,7 @@ class WorkOrderCreateSerializer(WorkOrderSerializer):
         return cleaned
 
 
-class StepInputSerializer(serializers.ModelSerializer):
+class StepInputSerializer(StrictModelSerializer):
     meter = serializers.PrimaryKeyRelatedField(
         queryset=Meter.objects.all(), required=False, allow_null=True
     )
@@ -172,7 +173,7 @@ class StepInputSerializer(serializers.ModelSerializer):
         extra_kwargs = {"order": {"required": False}}
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(StrictModelSerializer):
     done_by = serializers.CharField(source="done_by.username", read_only=True, default=None)
 
     class Meta:
@@ -199,7 +200,7 @@ class StepSerializer(serializers.ModelSerializer):
         read_only_fields = ["value", "failed", "reading", "done_by", "done_at"]
 
 
-class StepRecordSerializer(serializers.Serializer):
+class StepRecordSerializer(StrictSerializer):
     done = serializers.BooleanField(required=False)
     result = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -215,7 +216,7 @@ class StepRecordSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class PlannedPartSerializer(serializers.Serializer):
+class PlannedPartSerializer(StrictSerializer):
     part = serializers.PrimaryKeyRelatedField(
         queryset=Part.objects.all(), required=False, allow_null=True
     )
@@ -226,7 +227,7 @@ class PlannedPartSerializer(serializers.Serializer):
     )
 
 
-class WorkOrderPartSerializer(serializers.ModelSerializer):
+class WorkOrderPartSerializer(StrictModelSerializer):
     part_number = serializers.CharField(source="part.part_number", read_only=True, default=None)
     part_name = serializers.CharField(source="part.name", read_only=True, default=None)
 
@@ -246,7 +247,7 @@ class WorkOrderPartSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LaborEntrySerializer(serializers.ModelSerializer):
+class LaborEntrySerializer(StrictModelSerializer):
     technician = UserRefField(required=False, allow_null=True)
     rate = serializers.DecimalField(
         max_digits=10, decimal_places=2, required=False, min_value=Decimal(0)
@@ -260,7 +261,7 @@ class LaborEntrySerializer(serializers.ModelSerializer):
         extra_kwargs = {"hours": {"min_value": Decimal("0.01"), "max_value": Decimal(1000)}}
 
 
-class OtherCostSerializer(serializers.ModelSerializer):
+class OtherCostSerializer(StrictModelSerializer):
     incurred_on = serializers.DateField(required=False)
 
     class Meta:
@@ -269,7 +270,7 @@ class OtherCostSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(StrictModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True, default=None)
 
     class Meta:
@@ -278,7 +279,7 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(StrictModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -291,15 +292,15 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("attachment-download", args=[attachment.pk])
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(StrictSerializer):
     file = serializers.FileField()
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(StrictSerializer):
     assigned_to = UserRefField(allow_null=True)
 
 
-class HoldSerializer(serializers.Serializer):
+class HoldSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
@@ -307,7 +308,7 @@ class CancelSerializer(HoldSerializer):
     pass
 
 
-class PartUseSerializer(serializers.Serializer):
+class PartUseSerializer(StrictSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
     location = serializers.PrimaryKeyRelatedField(
@@ -315,7 +316,7 @@ class PartUseSerializer(serializers.Serializer):
     )
 
 
-class CompleteSerializer(serializers.Serializer):
+class CompleteSerializer(StrictSerializer):
     actual_hours = serializers.DecimalField(
         max_digits=9, decimal_places=2, required=False, min_value=Decimal(0)
     )
@@ -330,12 +331,12 @@ class CompleteSerializer(serializers.Serializer):
     )
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class FromTemplateSerializer(serializers.Serializer):
+class FromTemplateSerializer(StrictSerializer):
     template = serializers.PrimaryKeyRelatedField(queryset=WorkOrderTemplate.objects.all())
     asset_id = AssetRefField(required=False, allow_null=True)
     title = serializers.CharField(required=False, max_length=300)
@@ -348,7 +349,7 @@ class FromTemplateSerializer(serializers.Serializer):
     assigned_to = UserRefField(required=False, allow_null=True)
 
 
-class TemplateStepSerializer(serializers.ModelSerializer):
+class TemplateStepSerializer(StrictModelSerializer):
     class Meta:
         model = TemplateStep
         fields = [
@@ -364,7 +365,7 @@ class TemplateStepSerializer(serializers.ModelSerializer):
         extra_kwargs = {"order": {"required": False}}
 
 
-class TemplatePartSerializer(serializers.ModelSerializer):
+class TemplatePartSerializer(StrictModelSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
 
     class Meta:
@@ -373,7 +374,7 @@ class TemplatePartSerializer(serializers.ModelSerializer):
         extra_kwargs = {"quantity": {"min_value": Decimal("0.001")}}
 
 
-class WorkOrderTemplateSerializer(serializers.ModelSerializer):
+class WorkOrderTemplateSerializer(StrictModelSerializer):
     steps = TemplateStepSerializer(many=True, required=False, max_length=500)
     parts = TemplatePartSerializer(many=True, required=False, max_length=200)
 
@@ -405,7 +406,7 @@ class WorkOrderTemplateSerializer(serializers.ModelSerializer):
         return steps
 
 
-class WorkRequestSerializer(serializers.ModelSerializer):
+class WorkRequestSerializer(StrictModelSerializer):
     asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     photos = AttachmentSerializer(many=True, read_only=True)
     requested_by = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -452,7 +453,7 @@ class WorkRequestSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ApproveSerializer(serializers.Serializer):
+class ApproveSerializer(StrictSerializer):
     title = serializers.CharField(required=False, max_length=300)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     work_type = serializers.ChoiceField(choices=WorkType.choices, required=False)
@@ -460,11 +461,11 @@ class ApproveSerializer(serializers.Serializer):
     assigned_to = UserRefField(required=False, allow_null=True)
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5000)
 
 
-class MaintenanceEventSerializer(serializers.ModelSerializer):
+class MaintenanceEventSerializer(StrictModelSerializer):
     asset_id = serializers.CharField(source="asset.asset_id", read_only=True, default=None)
     work_order_number = serializers.CharField(
         source="work_order.number", read_only=True, default=None

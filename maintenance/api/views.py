@@ -1,20 +1,21 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.lookups import ID_LOOKUP
 from core.api.pagination import HistoryCursorPagination
+from core.api.parsers import JSONParser
 from core.roles import Role
 from maintenance import selectors, services
 from maintenance.api.filters import HistoryFilter, WorkOrderFilter, WorkRequestFilter
@@ -45,6 +46,10 @@ from maintenance.api.serializers import (
 )
 from maintenance.choices import Status
 from maintenance.models import Attachment, WorkOrder, WorkOrderStep, WorkOrderTemplate, WorkRequest
+from maintenance.services.attachments import SIGNATURES, TEXT_TYPES
+
+# What an attachment can be: its type is proven by its content when it is uploaded.
+FILE_TYPES = sorted({content_type for _, _, content_type in SIGNATURES} | set(TEXT_TYPES.values()))
 
 STATUS_PERMISSIONS = {
     Status.SCHEDULED: "maintenance.change_workorder",
@@ -106,7 +111,9 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     }
 
     def get_queryset(self) -> QuerySet[WorkOrder]:
-        return selectors.work_order_list()
+        # Nested routes (attachments, comments) look the work order up here too, so an
+        # invisible one answers the same 404 as a missing one.
+        return selectors.work_orders_visible_to(self.request.user)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return WorkOrderCreateSerializer if self.action == "create" else WorkOrderSerializer
@@ -137,6 +144,12 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: WorkOrderSerializer) -> None:
         data = dict(serializer.validated_data)
         work_order = serializer.instance
+        if (
+            "requested_by" in data
+            and data["requested_by"] != work_order.requested_by
+            and self.request.user.role not in (Role.MANAGER, Role.PLANNER)
+        ):
+            raise PermissionDenied("Only planners and managers may change requested_by.")
         if "assigned_to" in data and data["assigned_to"] != work_order.assigned_to:
             if not self.request.user.has_perm("maintenance.assign_workorder"):
                 raise PermissionDenied("You may not reassign work.")
@@ -463,18 +476,22 @@ class AttachmentDownloadView(generics.GenericAPIView):
     queryset = Attachment.objects.select_related("work_order", "request")
     serializer_class = AttachmentSerializer
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={(200, content_type): OpenApiTypes.BINARY for content_type in FILE_TYPES}
+    )
     def get(self, request: Request, pk: str) -> FileResponse:
         attachment = get_object_or_404(self.get_queryset(), pk=pk)
         user = request.user
         visible = (
-            attachment.work_order_id is not None and user.has_perm("maintenance.view_workorder")
+            attachment.work_order_id is not None
+            and selectors.work_orders_visible_to(user).filter(pk=attachment.work_order_id).exists()
         ) or (
             attachment.request_id is not None
             and selectors.work_requests_visible_to(user).filter(pk=attachment.request_id).exists()
         )
         if not visible:
-            raise PermissionDenied("You may not see this file.")
+            # Like a missing file: its id says nothing about work one may not see.
+            raise Http404
         response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
         response["Content-Disposition"] = (
             f'inline; filename="{attachment.name.replace(chr(34), "")}"'

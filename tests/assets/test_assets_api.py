@@ -265,11 +265,17 @@ def test_ordering_by_criticality_is_by_rank_not_alphabet(api, catalogue):
     assert [a["asset_id"] for a in rows] == ["M1", "V1", "LINE", "M2"]
 
 
-@pytest.mark.parametrize(
-    "query", [{"location": "abc"}, {"location": "99999999999999999999"}, {"status": "x"}]
-)
+@pytest.mark.parametrize("query", [{"location": "abc"}, {"status": "x"}, {"location": ""}])
 def test_bad_filter_values_are_400(api, catalogue, query):
     assert api("viewer").get("/api/v1/assets/", query).status_code == 400
+
+
+@pytest.mark.parametrize("location", ["999999", "99999999999999999999"])
+def test_a_filter_on_an_id_that_does_not_exist_is_an_empty_list(api, catalogue, location):
+    response = api("viewer").get("/api/v1/assets/", {"location": location})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
 
 
 def test_list_makes_the_same_number_of_queries_for_10_and_100_rows(api, in_alpha):

@@ -84,10 +84,16 @@ def test_statistics_for_all_assets_and_open_downtime(api, in_alpha):
     assert 74 < body["availability_percentage"] < 76  # 5 of 20 asset-hours
 
 
+def test_statistics_of_an_unknown_asset_is_404(api, in_alpha):
+    response = api("viewer").get("/api/v1/assets/statistics/", {"asset_id": "NOPE"})
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize(
     "query",
     [
-        {"asset_id": "NOPE"},
+        {"start_date": ""},
         {"start_date": "yesterday"},
         {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
     ],

@@ -119,6 +119,18 @@ def test_user_rate_limit_answers_429_with_retry_after(api):
     assert api("planner").get("/api/v1/auth/me/").status_code == 200
 
 
+@override_settings(RATE_LIMIT_ANON_PER_MINUTE=3)
+def test_anonymous_rate_limit_counts_the_connection_not_a_forwarded_for_header(alpha):
+    statuses = [
+        APIClient(HTTP_HOST=alpha.domain, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+        .post("/api/v1/auth/token/", {"username": f"u{n}", "password": "x"}, format="json")
+        .status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [401, 401, 401, 429]
+
+
 @override_settings(RATE_LIMIT_TENANT_PER_MINUTE=4)
 def test_tenant_rate_limit_covers_all_users_of_a_tenant_and_only_that_tenant(api, alpha, beta):
     roles = ["viewer", "planner", "technician", "manager"]

@@ -138,26 +138,69 @@ def test_malformed_credentials_are_401(alpha, header):
     assert client.get("/api/v1/auth/me/").status_code == 401
 
 
-@override_settings(LOGIN_FAILURES_ALLOWED=3)
-def test_failed_sign_ins_are_throttled_per_username(alpha):
-    for _ in range(3):
-        assert sign_in(alpha, "viewer", "wrong").status_code == 401
+def sign_in_from(tenant, address, username, password=PASSWORD, forwarded=None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    return APIClient(HTTP_HOST=tenant.domain, REMOTE_ADDR=address, **extra).post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
 
-    blocked = sign_in(alpha, "viewer")  # even the right password waits out the lock
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_failed_sign_ins_are_throttled_per_address_and_username(alpha):
+    for _ in range(3):
+        assert sign_in_from(alpha, "10.0.0.1", "viewer", "wrong").status_code == 401
+
+    blocked = sign_in_from(alpha, "10.0.0.1", "viewer")  # that address waits out the lock
 
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
     # Another person at the same address is not locked out by someone else's typos.
-    assert sign_in(alpha, "planner").status_code == 200
+    assert sign_in_from(alpha, "10.0.0.1", "planner").status_code == 200
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_nobody_can_lock_a_user_out_from_elsewhere(alpha):
+    for attacker in range(5):
+        for _ in range(4):
+            sign_in_from(alpha, f"10.9.9.{attacker}", "viewer", "wrong")
+
+    assert sign_in_from(alpha, "10.0.0.7", "viewer").status_code == 200
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_one_address_trying_many_usernames_is_throttled(alpha):
+    for n in range(12):
+        sign_in_from(alpha, "10.0.0.2", f"someone{n}", "wrong")
+
+    assert sign_in_from(alpha, "10.0.0.2", "viewer").status_code == 429
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_throttle(alpha):
+    for n in range(3):
+        sign_in_from(alpha, "10.0.0.3", "viewer", "wrong", forwarded=f"203.0.113.{n}")
+
+    assert sign_in_from(alpha, "10.0.0.3", "viewer", forwarded="203.0.113.99").status_code == 429
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3, TRUSTED_PROXY_COUNT=1)
+def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(alpha):
+    proxy = "10.0.0.254"
+    for _ in range(3):
+        sign_in_from(alpha, proxy, "viewer", "wrong", forwarded="spoofed, 203.0.113.5")
+
+    # The proxy appended the real client; what the client wrote before it is ignored.
+    assert sign_in_from(alpha, proxy, "viewer", forwarded="other, 203.0.113.5").status_code == 429
+    assert sign_in_from(alpha, proxy, "viewer", forwarded="203.0.113.6").status_code == 200
 
 
 @override_settings(LOGIN_FAILURES_ALLOWED=3)
 def test_login_lock_on_one_tenant_does_not_lock_the_same_username_elsewhere(alpha, beta):
     for _ in range(3):
-        sign_in(alpha, "viewer", "wrong")
+        sign_in_from(alpha, "10.0.0.4", "viewer", "wrong")
 
-    assert sign_in(alpha, "viewer").status_code == 429
-    assert sign_in(beta, "viewer").status_code == 200
+    assert sign_in_from(alpha, "10.0.0.4", "viewer").status_code == 429
+    assert sign_in_from(beta, "10.0.0.4", "viewer").status_code == 200
 
 
 def test_successful_sign_ins_are_not_counted_as_failures(alpha):

@@ -126,3 +126,14 @@ def test_feed_closes_when_its_token_expires(asgi_server, committed):
             feed.recv(timeout=5)
 
     assert closed.value.rcvd.code == 4401
+
+
+def test_an_idle_feed_stays_open_and_still_receives_events(asgi_server, committed):
+    """A dashboard sits idle for hours; the channel layer's 5-second Redis wait must not
+    end its socket."""
+    alpha = committed["alpha"]
+    with open_feed(asgi_server, alpha.domain, token_for(alpha)) as feed:
+        time.sleep(8)
+        publish_in(alpha, "asset:alert", {"id": 7})
+
+        assert drain(feed, wait=3) == [{"type": "asset:alert", "data": {"id": 7}}]

@@ -116,7 +116,11 @@ def test_reports_are_rate_limited_per_client(pump, alpha):
     assert report(other, pump).status_code == 302
 
 
-@override_settings(PUBLIC_FORM_PER_ASSET_PER_HOUR=2, PUBLIC_FORM_PER_CLIENT_PER_HOUR=100)
+@override_settings(
+    PUBLIC_FORM_PER_ASSET_PER_HOUR=2,
+    PUBLIC_FORM_PER_CLIENT_PER_HOUR=100,
+    PUBLIC_FORM_PER_CLIENT_PER_ASSET_PER_HOUR=1,
+)
 def test_reports_are_rate_limited_per_asset(pump, alpha):
     statuses = [
         report(Client(HTTP_HOST=alpha.domain, REMOTE_ADDR=f"10.0.0.{n}"), pump).status_code
@@ -126,6 +130,28 @@ def test_reports_are_rate_limited_per_asset(pump, alpha):
     assert statuses == [302, 302, 429]
     throttled = report(Client(HTTP_HOST=alpha.domain, REMOTE_ADDR="10.0.0.99"), pump)
     assert int(throttled["Retry-After"]) > 0
+
+
+def test_a_few_clients_cannot_silence_an_asset(pump, alpha):
+    for noisy in range(3):
+        client = Client(HTTP_HOST=alpha.domain, REMOTE_ADDR=f"10.6.6.{noisy}")
+        statuses = [report(client, pump).status_code for _ in range(10)]
+        assert statuses[-1] == 429
+
+    honest = Client(HTTP_HOST=alpha.domain, REMOTE_ADDR="10.1.1.1")
+    assert report(honest, pump).status_code == 302
+
+
+@override_settings(PUBLIC_FORM_PER_CLIENT_PER_HOUR=2)
+def test_a_forged_forwarded_for_header_does_not_escape_the_limit(pump, alpha):
+    statuses = [
+        report(
+            Client(HTTP_HOST=alpha.domain, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"), pump
+        ).status_code
+        for n in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
 
 
 def test_the_form_is_on_the_tenant_domain_only(pump):

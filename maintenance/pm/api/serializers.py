@@ -8,6 +8,8 @@ from rest_framework import serializers
 
 from assets.choices import AssetType, Operator, Severity
 from assets.models import Asset
+from core.api.bodies import StrictModelSerializer, StrictSerializer
+from core.api.query import QueryParametersSerializer
 from inventory.models import Part
 from maintenance.choices import Frequency, ScheduleMode, TriggerEvent, TriggerType, WorkType
 from maintenance.models import MaintenanceCalendar, PMSchedule, WorkOrderTemplate
@@ -15,7 +17,7 @@ from maintenance.models import MaintenanceCalendar, PMSchedule, WorkOrderTemplat
 PERFORMANCE_OR_METER = "a performance metric (temperature, vibration, ...) or meter:<meter name>"
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(StrictModelSerializer):
     working_days = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), max_length=7
     )
@@ -37,7 +39,7 @@ class CalendarSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class ConditionSerializer(serializers.Serializer):
+class ConditionSerializer(StrictSerializer):
     metric = serializers.CharField(max_length=100, help_text=PERFORMANCE_OR_METER)
     operator = serializers.ChoiceField(choices=Operator.choices)
     threshold = serializers.DecimalField(max_digits=16, decimal_places=4)
@@ -46,7 +48,7 @@ class ConditionSerializer(serializers.Serializer):
     )
 
 
-class RequiredPartSerializer(serializers.Serializer):
+class RequiredPartSerializer(StrictSerializer):
     part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
     quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
 
@@ -78,7 +80,7 @@ class AssetCodesField(serializers.ListField):
         return [asset.asset_id for asset in data.all()]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(StrictModelSerializer):
     assets = AssetCodesField(required=False, max_length=10000)
     meter = serializers.CharField(
         source="meter_name", required=False, allow_blank=True, max_length=100
@@ -196,30 +198,30 @@ def schedule_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any] | N
     return data, assets
 
 
-class ForecastSerializer(serializers.Serializer):
+class ForecastSerializer(StrictSerializer):
     asset_id = serializers.CharField()
     nominal = serializers.DateTimeField()
     due = serializers.DateTimeField()
     estimated = serializers.BooleanField()
 
 
-class GenerateResultSerializer(serializers.Serializer):
+class GenerateResultSerializer(StrictSerializer):
     created = serializers.IntegerField()
     skipped = serializers.IntegerField()
     work_orders = serializers.ListField(child=serializers.IntegerField())
 
 
-class ForecastQuerySerializer(serializers.Serializer):
+class ForecastQuerySerializer(QueryParametersSerializer):
     until = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=2000, required=False, default=500)
 
 
-class StatisticsQuerySerializer(serializers.Serializer):
+class StatisticsQuerySerializer(QueryParametersSerializer):
     start_date = serializers.DateTimeField(required=False)
     end_date = serializers.DateTimeField(required=False)
 
 
-class PMStatisticsSerializer(serializers.Serializer):
+class PMStatisticsSerializer(StrictSerializer):
     start_date = serializers.DateTimeField()
     end_date = serializers.DateTimeField()
     schedules = serializers.DictField()

@@ -79,7 +79,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: PMSchedule) -> None:
         schedules.schedule_delete(by=self.request.user, schedule=instance)
 
-    @extend_schema(request=None, responses={201: GenerateResultSerializer})
+    @extend_schema(
+        request=None, responses={201: GenerateResultSerializer, 200: GenerateResultSerializer}
+    )
     @action(detail=True, methods=["post"])
     def generate(self, request: Request, pk: str) -> Response:
         """Create the work orders now due (time-based: within the lead time; others: one now).
@@ -100,7 +102,11 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             OpenApiParameter(
                 "until", OpenApiTypes.DATETIME, description="Horizon (default: 90 days from now)"
             ),
-            OpenApiParameter("limit", int, description="At most this many (default 500, max 2000)"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 2000},
+                description="At most this many (default 500)",
+            ),
         ],
         responses=ForecastSerializer(many=True),
     )
