@@ -289,7 +289,7 @@ class AssetViewSet(viewsets.ModelViewSet):
 
     @extend_schema(methods=["GET"], parameters=TIME_WINDOW, responses=FailureSerializer(many=True))
     @extend_schema(methods=["POST"], request=FailureSerializer, responses={201: FailureSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=HistoryCursorPagination)
     def failures(self, request: Request, asset_id: str) -> Response:
         """Failures of the asset, newest first: what MTBF, health and prediction learn from.
 
