@@ -72,6 +72,9 @@ class StockLocation(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     description = models.TextField(blank=True)
+    # Every tenant has one from the start: stock goes there when neither the request
+    # nor the part names a location, so a part needs no set-up to be stocked.
+    is_main = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +85,11 @@ class StockLocation(models.Model):
                 Lower("code"),
                 name="inventory_stocklocation_code_unique",
                 violation_error_message="A stock location with this code already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["is_main"],
+                condition=models.Q(is_main=True),
+                name="inventory_stocklocation_one_main",
             ),
         ]
 

@@ -135,8 +135,18 @@ class PartSerializer(PublicShapeMixin, StrictModelSerializer):
 class StockLocationSerializer(StrictModelSerializer):
     class Meta:
         model = StockLocation
-        fields = ["id", "code", "name", "kind", "parent", "description", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "description",
+            "is_main",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "is_main", "created_at", "updated_at"]
 
 
 class StockLevelSerializer(StrictModelSerializer):

@@ -250,6 +250,11 @@ def stock_location_update(
 @transaction.atomic
 def stock_location_delete(*, location: StockLocation, by: User | None) -> None:
     """Delete a location that never held stock and holds no other location."""
+    if location.is_main:
+        raise Conflict(
+            "The main storeroom takes stock no other location is named for; it stays.",
+            "protected",
+        )
     in_use = (
         StockMovement.objects.filter(location=location).exists()
         or StockLevel.objects.filter(location=location).exists()

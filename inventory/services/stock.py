@@ -141,6 +141,9 @@ class StockBook:
         )
 
     def location(self, location_id: int) -> StockLocation:
+        if location_id not in self.locations:
+            # The main storeroom, when a movement names no place and the part has none.
+            self.locations[location_id] = StockLocation.objects.get(pk=location_id)
         return self.locations[location_id]
 
     # Changing the book ------------------------------------------------------
@@ -328,11 +331,16 @@ class StockBook:
 
 
 def _location_or_default(part: Part, location: StockLocation | None) -> int:
+    """Where stock goes when a movement names no place: the part's default location,
+    else the tenant's main storeroom."""
     if location is not None:
         return location.pk
-    if part.location_id is None:
+    if part.location_id is not None:
+        return part.location_id
+    main = StockLocation.objects.filter(is_main=True).values_list("pk", flat=True).first()
+    if main is None:
         raise InvalidInput({"location": ["This part has no default location; name the location."]})
-    return part.location_id
+    return main
 
 
 # --- Stock operations --------------------------------------------------------

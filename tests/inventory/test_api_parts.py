@@ -340,13 +340,13 @@ def test_stock_locations_crud(api, in_alpha):
     client = api("planner")
 
     created = client.post(
-        "/api/v1/inventory/stock-locations/", {"code": "MAIN", "name": "Main store"}
+        "/api/v1/inventory/stock-locations/", {"code": "EAST", "name": "East store"}
     )
     bin_ = client.post(
         "/api/v1/inventory/stock-locations/",
-        {"code": "MAIN-A1", "name": "Bin A1", "kind": "bin", "parent": created.json()["id"]},
+        {"code": "EAST-A1", "name": "Bin A1", "kind": "bin", "parent": created.json()["id"]},
     )
-    duplicate = client.post("/api/v1/inventory/stock-locations/", {"code": "main", "name": "x"})
+    duplicate = client.post("/api/v1/inventory/stock-locations/", {"code": "east", "name": "x"})
     cycle = client.patch(
         f"/api/v1/inventory/stock-locations/{created.json()['id']}/",
         {"parent": bin_.json()["id"]},
@@ -357,7 +357,7 @@ def test_stock_locations_crud(api, in_alpha):
     assert bin_.status_code == 201
     assert duplicate.status_code == 400
     assert cycle.status_code == 400
-    assert [row["code"] for row in listed["results"]] == ["MAIN-A1"]
+    assert [row["code"] for row in listed["results"]] == ["EAST-A1"]
     assert (
         client.delete(f"/api/v1/inventory/stock-locations/{bin_.json()['id']}/").status_code == 204
     )

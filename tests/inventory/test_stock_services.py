@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from core.exceptions import Conflict, InvalidInput
 from core.models import AuditEntry
 from inventory import selectors
-from inventory.models import StockLevel, StockMovement
+from inventory.models import StockLevel, StockLocation, StockMovement
 from inventory.services import catalog, stock
 from tests.inventory.conftest import fresh, put
 from tests.inventory.factories import PartFactory, StockLocationFactory
@@ -316,13 +316,12 @@ def test_a_stock_level_can_never_be_negative_in_the_database(in_alpha):
         StockLevel.objects.filter(part=part).update(quantity=D(-1))
 
 
-def test_restock_without_any_location_is_refused(in_alpha):
+def test_restock_without_any_location_goes_to_the_main_storeroom(in_alpha):
     part = PartFactory(location=None)
 
-    with pytest.raises(InvalidInput) as refused:
-        put(part, 1)
+    movement = put(part, 1)
 
-    assert "location" in refused.value.errors
+    assert movement.location == StockLocation.objects.get(is_main=True)
 
 
 def test_parts_with_history_cannot_be_deleted_but_fresh_ones_can(in_alpha):
