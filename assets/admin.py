@@ -15,11 +15,12 @@ from assets.models import (
     Asset,
     AssetDowntime,
     AssetLocationChange,
+    Failure,
     Location,
     Meter,
     Threshold,
 )
-from assets.services import monitoring, registry
+from assets.services import monitoring, registry, reliability
 from core.admin_tools import ServiceAdmin, apply_each
 
 
@@ -236,3 +237,23 @@ class ThresholdAdmin(ServiceAdmin):
     service_create = staticmethod(monitoring.threshold_create)
     service_update = staticmethod(monitoring.threshold_update)
     service_delete = staticmethod(monitoring.threshold_delete)
+
+
+@admin.register(Failure)
+class FailureAdmin(ServiceAdmin):
+    list_display = ("occurred_at", "asset", "failure_mode", "downtime_hours", "work_order_id")
+    list_filter = ("asset__asset_type", "asset__criticality")
+    search_fields = ("failure_mode", "cause", "asset__asset_id", "asset__name")
+    list_select_related = ("asset",)
+    autocomplete_fields = ("asset",)
+    date_hierarchy = "occurred_at"
+    fields = ("asset", "occurred_at", "failure_mode", "cause", "remedy", "downtime_hours")
+
+    service_fields = fields
+    service_object = "failure"
+    service_create = staticmethod(reliability.failure_record)
+    service_delete = staticmethod(reliability.failure_delete)
+
+    def has_change_permission(self, request, obj=None):
+        # A failure is a fact: it is recorded, or deleted when recorded by mistake.
+        return obj is None and super().has_change_permission(request, obj)

@@ -16,6 +16,7 @@ from core.events import close_user_feeds
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
 from core.roles import ROLE_NAMES, STAFF_ROLES, Role, role_grants
+from core.writes import audited_update
 
 USER_AUDIT_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "hourly_rate")
 
@@ -133,32 +134,34 @@ def user_update(*, by: User | None, user: User, **fields: Any) -> User:
     Refuses (409) to leave the tenant without an active manager.
     """
     user = _lock_user(user)
-    before = _user_state(user)
+    was_manager, was_active = user.role == Role.MANAGER, user.is_active
     role = fields.pop("role", None)
     password = fields.pop("password", None)
     if "username" in fields and (
         User.objects.filter(username__iexact=fields["username"]).exclude(pk=user.pk).exists()
     ):
         raise InvalidInput({"username": ["A user with that username already exists."]})
-    for name, value in fields.items():
-        if name not in USER_AUDIT_FIELDS:
-            raise InvalidInput({name: ["This field cannot be changed."]})
-        setattr(user, name, value)
+    beside_fields: dict[str, dict[str, Any]] = {}
+    if role is not None and role != user.role:
+        beside_fields["role"] = {"before": user.role, "after": role}
     if password:
         _check_password(password, user)
         user.set_password(password)
-    user.save()
+        beside_fields["password"] = {"before": "***", "after": "*** (changed)"}
+    audited_update(
+        user,
+        by=by,
+        action="user.update",
+        fields=fields,
+        audited=USER_AUDIT_FIELDS,
+        also_changed=beside_fields,
+    )
     if role is not None:
         _apply_role(user, role)
-    if before["role"] == Role.MANAGER and (user.role != Role.MANAGER or not user.is_active):
+    if was_manager and (user.role != Role.MANAGER or not user.is_active):
         _ensure_another_manager(excluding=user)
-    if password or (before["is_active"] and not user.is_active):
+    if password or (was_active and not user.is_active):
         _end_sessions(user)
-    changes = changes_between(before, _user_state(user))
-    if password:
-        changes["password"] = {"before": "***", "after": "*** (changed)"}
-    if changes:
-        audit_record(actor=by, action="user.update", obj=user, changes=changes)
     return user
 
 

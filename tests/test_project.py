@@ -29,6 +29,7 @@ def test_production_settings_pass_the_deploy_check():
         DJANGO_SETTINGS_MODULE="config.settings.prod",
         SECRET_KEY="k" * 20 + "-Zq8#vP2!xR7@mL4$wT9^bN6&cH3*fJ1",
         JWT_SIGNING_KEY="j" * 20 + "-Yw3#kP9!aQ5@zN1$rT6^mB8&dG2*hL4",
+        FIELD_ENCRYPTION_KEYS="f" * 20 + "-Xv4#hP2!bQ8@mN3$sT7^kB1&cG5*jL6",
         ALLOWED_HOSTS="cmms.example.com",
     )
 
@@ -72,6 +73,28 @@ def test_production_refuses_to_start_without_a_jwt_signing_key(tmp_path):
 
     assert result.returncode != 0
     assert "JWT_SIGNING_KEY must be set" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_production_refuses_to_start_without_field_encryption_keys(tmp_path):
+    env = child_environment(
+        DJANGO_SETTINGS_MODULE="config.settings.prod",
+        SECRET_KEY="s" * 50,
+        JWT_SIGNING_KEY="j" * 50,
+        SECRETS_DIR=str(tmp_path),
+    )
+    env.pop("FIELD_ENCRYPTION_KEYS", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
     assert not any(tmp_path.iterdir())
 
 

@@ -78,3 +78,15 @@ def failure_record(
         changes=changes_between({}, snapshot(failure, FAILURE_FIELDS)),
     )
     return failure
+
+
+@transaction.atomic
+def failure_delete(*, by: User | None, failure: Failure) -> None:
+    """Remove a failure recorded by mistake (it no longer counts toward MTBF or health)."""
+    audit_record(
+        actor=by,
+        action="failure.delete",
+        obj=failure,
+        changes=changes_between(snapshot(failure, FAILURE_FIELDS), {}),
+    )
+    failure.delete()

@@ -15,6 +15,11 @@ SECRETS_DIR = Path(env_str("SECRETS_DIR", str(BASE_DIR / "var" / "secrets")))
 SECRET_KEY = local_secret("SECRET_KEY", SECRETS_DIR)
 # Tokens are signed with a key of their own: rotating it signs everyone out and nothing else.
 JWT_SIGNING_KEY = local_secret("JWT_SIGNING_KEY", SECRETS_DIR)
+# Secrets kept in the database (notification tokens, other CMMS products' credentials) are
+# encrypted: the first key encrypts, every key decrypts (rotation: see core.crypto).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", "") or [
+    local_secret("FIELD_ENCRYPTION_KEY", SECRETS_DIR)
+]
 DEBUG = env_bool("DEBUG", False)
 # `.localhost` admits every tenant of a development machine (demo.localhost, ...).
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,.localhost")

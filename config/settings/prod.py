@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 # Checked before the base settings load, so production never generates a key of its own.
-for _name in ("SECRET_KEY", "JWT_SIGNING_KEY"):
+for _name in ("SECRET_KEY", "JWT_SIGNING_KEY", "FIELD_ENCRYPTION_KEYS"):
     if not os.environ.get(_name, "").strip():
         raise ImproperlyConfigured(f"{_name} must be set in production")
 
