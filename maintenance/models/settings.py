@@ -34,6 +34,13 @@ class MaintenanceSettings(models.Model):
         default=0,
         help_text="Used when neither entry nor person has a rate.",
     )
+    technician_hours_per_week = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=40,
+        help_text="Working hours of one technician in a week: the backlog in weeks is the "
+        "estimated hours of open work over this times the active technicians.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

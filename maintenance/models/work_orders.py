@@ -94,6 +94,9 @@ class WorkOrder(models.Model):
     )
     # The schedule's occurrence this work order is (its identity: one per schedule and asset).
     pm_nominal = models.DateTimeField(null=True, blank=True)
+    # Time-based PM counts as done on time until here: the due date plus 10% of the plan's
+    # interval (PM compliance). Fixed when the work order is generated.
+    pm_on_time_by = models.DateTimeField(null=True, blank=True)
     # Whether starting this work takes its asset out of service (from the tenant's settings).
     stops_asset = models.BooleanField(default=False)
     notes = models.TextField(blank=True)

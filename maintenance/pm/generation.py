@@ -45,7 +45,7 @@ from maintenance.pm.due_dates import (
     roll_up_next_due,
     start_before,
 )
-from maintenance.pm.selectors import last_generated_outcomes
+from maintenance.pm.selectors import ON_TIME_SHARE, last_generated_outcomes
 from maintenance.scheduling import due_within, next_due
 from maintenance.services.templates import template_checklist
 from maintenance.services.work_orders import WorkOrderDraft, work_order_build, work_orders_insert
@@ -115,6 +115,17 @@ def _planned_parts(
     return [{"part_id": pk, "quantity_planned": q} for pk, q in quantities.items()]
 
 
+def on_time_by(schedule: PMSchedule, nominal: datetime, due: datetime) -> datetime | None:
+    """Until when a time-based occurrence counts as done on time: its due date plus 10%
+    of the plan's interval (the occurrence to the next). Other triggers have no interval."""
+    if schedule.trigger_type != TriggerType.TIME_BASED:
+        return None
+    following = recurrence_of_cached(schedule).next_after(nominal)
+    if following is None:
+        return None
+    return due + (following - nominal) * float(ON_TIME_SHARE)
+
+
 def occurrences_generate(
     occurrences: Sequence[NewOccurrence], *, by: User | None, now: datetime
 ) -> list[WorkOrder]:
@@ -137,6 +148,7 @@ def occurrences_generate(
         schedule = occurrence.schedule
         order = work_order_build(
             by=by,
+            pm_on_time_by=on_time_by(schedule, occurrence.nominal, occurrence.due),
             title=schedule.name,
             source=Source.SCHEDULE,
             template=schedule.template,
