@@ -17,6 +17,7 @@ api_v1 = [
     path("inventory/", include("inventory.api.urls")),
     path("", include("assets.api.urls")),
     path("", include("maintenance.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
 ]
 
 urlpatterns = [

@@ -77,7 +77,8 @@ class InTransactionApp:
 MAY_REFUSE = [*POSITIVE_ACCEPTED, "400"]
 CROSS_PARAMETER_READS = (
     "^/api/v1/(assets/statistics|preventive-maintenance/statistics"
-    "|preventive-maintenance/schedules/[^/]+/forecast)/$"
+    "|preventive-maintenance/schedules/[^/]+/forecast"
+    "|analytics/(overview|trends|costs|device-performance))/$"
 )
 CONFIG = {
     "phases": {"coverage": {"enabled": False}},
@@ -298,6 +299,9 @@ def _make_fuzz_objects(alpha):
         "/api/v1/work-order-templates/": make("/api/v1/work-order-templates/", {"name": "T"})["id"],
         "/api/v1/work-orders/": work_order["id"],
         "/api/v1/work-requests/": make("/api/v1/work-requests/", {"title": "R"})["id"],
+        "/api/v1/analytics/budgets/": make(
+            "/api/v1/analytics/budgets/", {"month": "2026-01-01", "amount": 100}
+        )["id"],
     }
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
     client.post(

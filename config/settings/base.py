@@ -61,6 +61,7 @@ TENANT_APPS = [
     "sla",
     "iot",
     "cmms_sync",
+    "analytics",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

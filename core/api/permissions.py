@@ -20,7 +20,8 @@ class RolePermission(DjangoModelPermissions):
     ``action_permissions = {"start": ["maintenance.start_workorder"]}``, or per
     method for an action that both reads and writes
     (``{"performance": {"GET": [...], "POST": [...]}}``); an action mapped to
-    ``[]`` needs only an authenticated user.
+    ``[]`` needs only an authenticated user. A view that is not about one model
+    names its permissions in ``required_permissions``.
     """
 
     perms_map = {
@@ -37,6 +38,10 @@ class RolePermission(DjangoModelPermissions):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        required = getattr(view, "required_permissions", None)
+        if required is not None:
+            # Views that are reports rather than a model's list name what they need.
+            return user.has_perms(required)
         action_permissions: dict[str, Any] = getattr(view, "action_permissions", {})
         action = getattr(view, "action", None)
         if action in action_permissions:

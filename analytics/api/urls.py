@@ -1,0 +1,22 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from analytics.api.views import (
+    BudgetViewSet,
+    CostsView,
+    DevicePerformanceView,
+    OverviewView,
+    TrendsView,
+)
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("budgets", BudgetViewSet, basename="budget")
+
+urlpatterns = [
+    path("overview/", OverviewView.as_view(), name="analytics-overview"),
+    path("trends/", TrendsView.as_view(), name="analytics-trends"),
+    path("costs/", CostsView.as_view(), name="analytics-costs"),
+    path("device-performance/", DevicePerformanceView.as_view(), name="analytics-devices"),
+    path("", include(router.urls)),
+]
