@@ -43,10 +43,10 @@ SELECT
   (SELECT coalesce(sum(extract(epoch FROM least(coalesce(ended_at, %(end)s), %(end)s)
                    - greatest(started_at, %(start)s))), 0) / 3600
       FROM assets_assetdowntime WHERE started_at < %(end)s AND coalesce(ended_at, %(end)s) > %(start)s),
-  (SELECT count(*) FILTER (WHERE status = 'completed' AND completed_at <= pm_on_time_by), count(*)
+  (SELECT row(count(*) FILTER (WHERE status = 'completed' AND completed_at <= pm_on_time_by), count(*))
       FROM maintenance_workorder WHERE pm_on_time_by IS NOT NULL AND due_at >= %(start)s AND due_at < %(end)s),
-  (SELECT sum(actual_hours) FILTER (WHERE work_type IN ('preventive','predictive','inspection',
-          'calibration','cleaning','lubrication')), sum(actual_hours)
+  (SELECT row(sum(actual_hours) FILTER (WHERE work_type IN ('preventive','predictive','inspection',
+          'calibration','cleaning','lubrication')), sum(actual_hours))
       FROM maintenance_workorder
       WHERE status = 'completed' AND completed_at >= %(start)s AND completed_at < %(end)s)
 """
@@ -67,12 +67,12 @@ def _reliability_history() -> None:
             return
         cursor.execute(
             "INSERT INTO assets_failure (asset_id, occurred_at, failure_mode, cause, remedy, "
-            "created_at, updated_at) SELECT 1 + g %% 2000, now() - (g || ' hours')::interval, "
+            "created_at, updated_at) SELECT 1 + g % 2000, now() - (g || ' hours')::interval, "
             "'bench', '', '', now(), now() FROM generate_series(1, 20000) g"
         )
         cursor.execute(
             "INSERT INTO assets_assetdowntime (asset_id, status, started_at, ended_at, reason, "
-            "created_at, updated_at) SELECT 1 + g %% 2000, 'repair', now() - (g || ' hours')::interval, "
+            "created_at, updated_at) SELECT 1 + g % 2000, 'repair', now() - (g || ' hours')::interval, "
             "now() - (g || ' hours')::interval + interval '3 hours', '', now(), now() "
             "FROM generate_series(1, 20000) g"
         )

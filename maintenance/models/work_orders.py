@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assets.models import Asset, Meter, MeterReading
@@ -142,6 +143,12 @@ class WorkOrder(models.Model):
             ),
         ]
         indexes = [
+            # Costs are counted on completion, or creation while open (analytics).
+            models.Index(Coalesce("completed_at", "created_at"), name="maintenance_wo_cost_date"),
+            # Work created in a period, by status and priority, from the index alone.
+            models.Index(
+                fields=["created_at"], include=["status", "priority"], name="maintenance_wo_created"
+            ),
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["asset", "-created_at"]),
             models.Index(fields=["assigned_to", "status"]),
