@@ -17,6 +17,8 @@ api_v1 = [
     path("inventory/", include("inventory.api.urls")),
     path("", include("assets.api.urls")),
     path("", include("maintenance.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
+    path("sla/", include("sla.api.urls")),
 ]
 
 urlpatterns = [
