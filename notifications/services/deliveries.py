@@ -9,6 +9,7 @@ periodic sweep, which sends whatever is overdue. An attempt holds its row's lock
 so two tasks for one delivery never both send it.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
+from rest_framework.utils.encoders import JSONEncoder
 
 from config.celery import app
 from core.events import Event
@@ -166,12 +168,14 @@ def notices_record(notices: Sequence[Notice]) -> list[Delivery]:
     now = timezone.now()
     rows: list[Delivery] = []
     for notice in notices:
+        # As events carry data: serialised the way the API renders JSON.
+        data = json.loads(json.dumps(notice.data, cls=JSONEncoder))
         rows += [
             Delivery(
                 channel=channel,
                 kind=channel.kind,
                 event=notice.event,
-                message={"data": notice.data},
+                message={"data": data},
                 next_attempt_at=now,
                 created_at=now,
             )
@@ -188,9 +192,9 @@ def notices_record(notices: Sequence[Notice]) -> list[Delivery]:
                     event=notice.event,
                     message={
                         "to": sorted(to),
-                        "subject": subject_of(notice.event, notice.data),
-                        "body": body_of(notice.event, notice.data),
-                        "data": notice.data,
+                        "subject": subject_of(notice.event, data),
+                        "body": body_of(notice.event, data),
+                        "data": data,
                     },
                     next_attempt_at=now,
                     created_at=now,

@@ -117,8 +117,9 @@ class MomentField(serializers.Field):
     def to_internal_value(self, data: Any) -> datetime:
         text = str(data).strip()
         try:
-            moment = parse_datetime(text)
-            day = None if moment else parse_date(text)
+            # A bare date first: parse_datetime would read it as that day's midnight.
+            day = parse_date(text)
+            moment = None if day else parse_datetime(text)
         except ValueError:
             moment = day = None
         if moment is not None:
