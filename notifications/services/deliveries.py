@@ -279,7 +279,7 @@ def delivery_attempt(delivery_id: int) -> str | None:
                 "notification_failed",
                 delivery=delivery.pk,
                 kind=delivery.kind,
-                event=delivery.event,
+                event_type=delivery.event,
                 attempts=delivery.attempts,
                 error=delivery.last_error,
             )
