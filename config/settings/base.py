@@ -271,7 +271,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "notifications.choices.ChannelKind",
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
         "ClockEnum": "sla.choices.Clock",
-        "ClockStateEnum": "sla.choices.ClockState",
+        "SlaStateEnum": "maintenance.api.serializers.SLA_STATES",
+        "RoleEnum": "core.roles.Role",
     },
 }
 
