@@ -3,12 +3,12 @@
 ``clock_payload`` is a work order's ``sla`` object (its payload slot, see
 ``maintenance.events``); ``violation_payload`` is a violation as
 ``GET /api/v1/sla/violations/{id}/`` returns it and as ``sla:violation`` carries it;
-``warning_payload`` is what ``sla:warning`` carries.
+``warning_row_payload`` is what ``sla:warning`` carries.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.events import Event, publish_many
 from sla.choices import ClockState, CrossingKind
@@ -62,41 +62,74 @@ def clock_payload(clock: WorkOrderClock | None, now: datetime) -> dict[str, Any]
     }
 
 
+class CrossingRow(NamedTuple):
+    """A crossing as the monitor reads it back from its own statements (no model needed)."""
+
+    id: int
+    work_order_id: int
+    work_order_number: str
+    policy_id: int
+    clock: str
+    kind: str
+    due_at: datetime
+    crossed_at: datetime
+    escalation_level: int
+
+
+def row_of(crossing: ClockCrossing) -> CrossingRow:
+    """The row of a crossing loaded with its work order."""
+    return CrossingRow(
+        crossing.pk,
+        crossing.work_order_id,
+        crossing.work_order.number,
+        crossing.policy_id,
+        crossing.clock,
+        crossing.kind,
+        crossing.due_at,
+        crossing.crossed_at,
+        crossing.escalation_level,
+    )
+
+
+def violation_row_payload(row: CrossingRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "work_order": row.work_order_id,
+        "work_order_number": row.work_order_number,
+        "kind": row.clock,
+        "policy": row.policy_id,
+        "due_at": row.due_at,
+        "breached_at": row.crossed_at,
+        "escalated": row.escalation_level > 0,
+        "escalation_level": row.escalation_level,
+    }
+
+
 def violation_payload(violation: ClockCrossing) -> dict[str, Any]:
     """A violation as its detail endpoint returns it (load ``work_order`` with it)."""
-    return {
-        "id": violation.pk,
-        "work_order": violation.work_order_id,
-        "work_order_number": violation.work_order.number,
-        "kind": violation.clock,
-        "policy": violation.policy_id,
-        "due_at": violation.due_at,
-        "breached_at": violation.crossed_at,
-        "escalated": violation.escalation_level > 0,
-        "escalation_level": violation.escalation_level,
-    }
+    return violation_row_payload(row_of(violation))
 
 
-def warning_payload(warning: ClockCrossing) -> dict[str, Any]:
+def warning_row_payload(row: CrossingRow) -> dict[str, Any]:
     """What ``sla:warning`` says: which clock of which work order is near its due time."""
     return {
-        "id": warning.pk,
-        "work_order": warning.work_order_id,
-        "work_order_number": warning.work_order.number,
-        "kind": warning.clock,
-        "policy": warning.policy_id,
-        "due_at": warning.due_at,
-        "warned_at": warning.crossed_at,
+        "id": row.id,
+        "work_order": row.work_order_id,
+        "work_order_number": row.work_order_number,
+        "kind": row.clock,
+        "policy": row.policy_id,
+        "due_at": row.due_at,
+        "warned_at": row.crossed_at,
     }
 
 
-def announce_crossings(crossings: Sequence[ClockCrossing]) -> None:
+def announce_crossings(rows: Sequence[CrossingRow]) -> None:
     """``sla:warning`` / ``sla:violation`` for crossings just recorded, after commit."""
     publish_many(
         [
-            Event(VIOLATION, violation_payload(crossing))
-            if crossing.kind == CrossingKind.VIOLATION
-            else Event(WARNING, warning_payload(crossing))
-            for crossing in crossings
+            Event(VIOLATION, violation_row_payload(row))
+            if row.kind == CrossingKind.VIOLATION
+            else Event(WARNING, warning_row_payload(row))
+            for row in rows
         ]
     )

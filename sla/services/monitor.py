@@ -30,10 +30,11 @@ from django.utils import timezone
 from maintenance.models.schedules import calendar_engine
 from notifications.services.deliveries import Notice, notices_record
 from sla.choices import CrossingKind
-from sla.events import ESCALATION, announce_crossings, violation_payload
-from sla.models import ClockCrossing, Policy
+from sla.events import ESCALATION, CrossingRow, announce_crossings, violation_row_payload
+from sla.models import Policy
 
 RECORD_CROSSINGS = """
+WITH recorded AS (
 INSERT INTO sla_clockcrossing
     (work_order_id, policy_id, clock, kind, due_at, crossed_at, escalation_level,
      created_at, updated_at)
@@ -50,7 +51,11 @@ WHERE c.next_check_at <= %(now)s
   AND p.stopped_at IS NULL AND p.point <= %(now)s
 ORDER BY c.work_order_id, p.clock, p.kind
 ON CONFLICT (work_order_id, clock, kind) DO NOTHING
-RETURNING id
+RETURNING id, work_order_id, policy_id, clock, kind, due_at, crossed_at, escalation_level
+)
+SELECT r.id, r.work_order_id, w.number, r.policy_id, r.clock, r.kind, r.due_at,
+       r.crossed_at, r.escalation_level
+FROM recorded r JOIN maintenance_workorder w ON w.id = r.work_order_id
 """
 
 ADVANCE_CLOCKS = """
@@ -71,6 +76,7 @@ WHERE c.next_check_at <= %(now)s AND c.paused_at IS NULL AND c.cancelled_at IS N
 # A step is taken only while its clock still runs: a late response that finally came,
 # or a work order on hold (paused) or cancelled, escalates no further.
 TAKE_ESCALATIONS = """
+WITH taken AS (
 UPDATE sla_clockcrossing x SET
     escalation_level = x.escalation_level + 1,
     next_escalation_at = NULL,
@@ -81,7 +87,18 @@ WHERE x.next_escalation_at <= %(now)s
   AND c.paused_at IS NULL AND c.cancelled_at IS NULL
   AND CASE x.clock WHEN 'response' THEN c.responded_at IS NULL
                    ELSE c.resolved_at IS NULL END
-RETURNING x.id
+RETURNING x.id, x.work_order_id, x.policy_id, x.clock, x.kind, x.due_at, x.crossed_at,
+          x.escalation_level
+)
+SELECT t.id, t.work_order_id, w.number, t.policy_id, t.clock, t.kind, t.due_at,
+       t.crossed_at, t.escalation_level
+FROM taken t JOIN maintenance_workorder w ON w.id = t.work_order_id
+"""
+
+SET_NEXT_ESCALATIONS = """
+UPDATE sla_clockcrossing x SET next_escalation_at = v.at
+FROM unnest(%(ids)s::bigint[], %(times)s::timestamptz[]) AS v(id, at)
+WHERE x.id = v.id
 """
 
 
@@ -99,10 +116,10 @@ class MonitorReport:
         }
 
 
-def _ids(sql: str, params: dict[str, Any]) -> list[int]:
+def _rows(sql: str, params: dict[str, Any]) -> list[CrossingRow]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [CrossingRow(*row) for row in cursor.fetchall()]
 
 
 def _escalation_time(policy: Policy, due_at: datetime, level: int) -> datetime | None:
@@ -116,14 +133,17 @@ def _escalation_time(policy: Policy, due_at: datetime, level: int) -> datetime |
     )
 
 
-def _schedule_escalations(crossings: Sequence[ClockCrossing], policies: dict[int, Policy]) -> None:
-    changed = []
-    for crossing in crossings:
-        crossing.next_escalation_at = _escalation_time(
-            policies[crossing.policy_id], crossing.due_at, crossing.escalation_level
-        )
-        changed.append(crossing)
-    ClockCrossing.objects.bulk_update(changed, ["next_escalation_at"])
+def _schedule_escalations(rows: Sequence[CrossingRow], policies: dict[int, Policy]) -> None:
+    """Set when each violation's next step is due (one statement, only where one is)."""
+    ids, times = [], []
+    for row in rows:
+        at = _escalation_time(policies[row.policy_id], row.due_at, row.escalation_level)
+        if at is not None or row.escalation_level:
+            ids.append(row.id)
+            times.append(at)
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(SET_NEXT_ESCALATIONS, {"ids": ids, "times": times})
 
 
 def _policies(ids: set[int]) -> dict[int, Policy]:
@@ -139,28 +159,21 @@ def monitor_pass(*, now: datetime | None = None) -> MonitorReport:
     now = now or timezone.now()
     params = {"now": now}
     with transaction.atomic():
-        crossing_ids = _ids(RECORD_CROSSINGS, params)
+        new = _rows(RECORD_CROSSINGS, params)
         # Also when nothing new crossed: a clock may come due again for a point recorded
         # before (a resumed clock), and it needs its next point ahead all the same.
         with connection.cursor() as cursor:
             cursor.execute(ADVANCE_CLOCKS, params)
-        escalated_ids = _ids(TAKE_ESCALATIONS, params)
-        touched = list(
-            ClockCrossing.objects.filter(pk__in=[*crossing_ids, *escalated_ids])
-            .select_related("work_order")
-            .order_by("kind", "work_order_id", "clock")
-        )
-        policies = _policies({crossing.policy_id for crossing in touched})
-        new = [crossing for crossing in touched if crossing.pk in set(crossing_ids)]
-        new_violations = [c for c in new if c.kind == CrossingKind.VIOLATION]
-        escalated = [crossing for crossing in touched if crossing.pk in set(escalated_ids)]
+        escalated = _rows(TAKE_ESCALATIONS, params)
+        new_violations = [row for row in new if row.kind == CrossingKind.VIOLATION]
+        policies = _policies({row.policy_id for row in [*new_violations, *escalated]})
         notices = []
-        for crossing in escalated:
-            step = policies[crossing.policy_id].escalation[crossing.escalation_level - 1]
+        for row in escalated:
+            step = policies[row.policy_id].escalation[row.escalation_level - 1]
             notices.append(
                 Notice(
                     event=ESCALATION,
-                    data={**violation_payload(crossing), "step": step},
+                    data={**violation_row_payload(row), "step": step},
                     roles=tuple(step.get("notify_roles", [])),
                     user_ids=tuple(step.get("notify_users", [])),
                 )
@@ -169,10 +182,10 @@ def monitor_pass(*, now: datetime | None = None) -> MonitorReport:
         notices_record(notices)
         # Warnings first: when both points passed since the last pass, they arrive in order.
         announce_crossings(
-            sorted(new, key=lambda c: (c.kind != CrossingKind.WARNING, c.work_order_id, c.clock))
+            sorted(new, key=lambda r: (r.kind != CrossingKind.WARNING, r.work_order_id, r.clock))
         )
     return MonitorReport(
-        warnings=sum(1 for c in new if c.kind == CrossingKind.WARNING),
+        warnings=sum(1 for row in new if row.kind == CrossingKind.WARNING),
         violations=len(new_violations),
         escalations=len(escalated),
     )
