@@ -298,3 +298,15 @@ def test_tenants_never_see_each_others_policies_or_violations(api, alpha, beta):
     assert client.get(f"{URL}{theirs.pk}/").status_code == 404
     assert client.get("/api/v1/sla/violations/").json()["count"] == 0
     assert client.get("/api/v1/sla/performance/").json()["total"] == 0
+
+
+def test_a_calendar_an_sla_policy_counts_in_cannot_be_deleted(api, in_alpha):
+    calendar = calendar_create(
+        by=None, name="Week", timezone="UTC", working_days=[0], working_hours=["08:00-17:00"]
+    )
+    policy_create(by=None, **body(calendar=calendar))
+
+    response = api("manager").delete(f"/api/v1/maintenance/calendars/{calendar.pk}/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "protected"
