@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("assets.api.urls")),
     path("", include("maintenance.api.urls")),
     path("analytics/", include("analytics.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
+    path("sla/", include("sla.api.urls")),
 ]
 
 urlpatterns = [

@@ -5,6 +5,14 @@ until the transaction commits; a rollback drops the event with the write. After
 commit the event goes to the tenant's channel-layer group (WebSocket clients)
 and to Redis pub/sub ``maintenance:<event>``. A broker outage never fails the
 write that caused the event: the failure is logged and counted.
+
+Other ways of telling people (e-mail, SMS, push, Slack, webhooks) hear of every
+published event through one explicit hook: ``publish`` and ``publish_many``
+dispatch ``EventsPublished`` (a ``core.reactions`` domain event) with the events as
+serialised, inside the caller's transaction. The notifications app handles it in
+its ``reactions.py``: it records a delivery per subscribed channel in that same
+transaction and hands them to Celery once it commits, so a rolled-back write tells
+nobody and a dead channel never fails the write. Core imports no app to do this.
 """
 
 import json
@@ -23,6 +31,7 @@ from django.dispatch import receiver
 from rest_framework.utils.encoders import JSONEncoder
 
 from core.observability.metrics import EVENT_DELIVERY_FAILURES, EVENTS_DELIVERED
+from core.reactions import DomainEvent, dispatch
 
 logger = structlog.get_logger(__name__)
 
@@ -101,6 +110,25 @@ def _send_session_ended(schema_name: str, user_id: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Event:
+    type: str
+    data: dict[str, Any]
+    audience: Audience | None = None
+
+
+@dataclass(frozen=True)
+class EventsPublished(DomainEvent):
+    """Events a transaction just published, serialised as clients will see them.
+
+    Dispatched by ``publish`` and ``publish_many`` inside the caller's transaction
+    (one dispatch per call, however many events), so that notification channels
+    learn of every event without core knowing they exist.
+    """
+
+    events: tuple[Event, ...]
+
+
 def publish(event_type: str, data: dict[str, Any], *, audience: Audience | None = None) -> None:
     """Send ``event_type`` with ``data`` to the current tenant once its transaction commits."""
     if event_type not in EVENT_TYPES:
@@ -109,16 +137,10 @@ def publish(event_type: str, data: dict[str, Any], *, audience: Audience | None 
     # Serialise now, the way the API renders JSON (numbers stay numbers): the payload
     # describes the object as this transaction wrote it and as its endpoint shows it.
     payload = json.loads(json.dumps(data, cls=JSONEncoder))
+    dispatch(EventsPublished((Event(event_type, payload, audience),)))
     transaction.on_commit(
         lambda: deliver(schema_name, event_type, payload, audience=audience), robust=True
     )
-
-
-@dataclass(frozen=True)
-class Event:
-    type: str
-    data: dict[str, Any]
-    audience: Audience | None = None
 
 
 # Events per channel-layer message when many go out at once (a PM run creating
@@ -138,6 +160,7 @@ def publish_many(events: list[Event]) -> None:
         Event(event.type, json.loads(json.dumps(event.data, cls=JSONEncoder)), event.audience)
         for event in events
     ]
+    dispatch(EventsPublished(tuple(encoded)))
     transaction.on_commit(lambda: deliver_many(schema_name, encoded), robust=True)
 
 

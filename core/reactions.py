@@ -18,6 +18,10 @@ back) together, and a reaction may refuse the write by raising a service error
 (``InvalidInput``, ``Conflict``, ``PermissionDenied``). Slow or remote work belongs
 in a Celery task that the reaction schedules with ``transaction.on_commit``.
 
+Core itself dispatches one fact the same way: ``core.events.EventsPublished``,
+every time an event is published, which is how the notifications app learns of
+each event it may have to deliver (see ``core.events``).
+
 This is not how clients hear about changes: that is ``core.events.publish``,
 after commit, to WebSocket clients and Redis. Django signals are not used for
 domain logic anywhere, so a reader never has to hunt for hidden receivers.

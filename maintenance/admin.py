@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from core.admin_tools import REFUSALS, ServiceAdmin, apply_each, form_action
 from core.exceptions import describe
@@ -16,6 +16,7 @@ from core.models import User
 from core.roles import WORKER_ROLES
 from maintenance import services
 from maintenance.choices import ACTIVE_STATUSES
+from maintenance.events import payload_relations, slot_value
 from maintenance.models import (
     Comment,
     LaborEntry,
@@ -35,6 +36,15 @@ from maintenance.models import (
 from maintenance.pm import calendars, generation, schedules
 from maintenance.pm import selectors as pm_selectors
 from maintenance.services import maintenance_settings, requests, templates
+
+# The states of a work order's `sla` slot (filled by the SLA app), as badge colours.
+SLA_BADGE_COLOURS = {
+    "breached": "#ba2121",
+    "warning": "#d97706",
+    "ok": "#2e7d32",
+    "met": "#607d8b",
+    "paused": "#546e7a",
+}
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -116,6 +126,7 @@ class WorkOrderAdmin(ServiceAdmin):
         "work_type",
         "assigned_to",
         "due_at",
+        "sla_badge",
         "total_cost",
     )
     list_filter = (
@@ -181,6 +192,27 @@ class WorkOrderAdmin(ServiceAdmin):
 
     def after_save(self, obj: WorkOrder, saved: WorkOrder) -> None:
         obj.number = saved.number
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkOrder]:
+        # The SLA column reads the payload's slots: load what they read with the page.
+        return super().get_queryset(request).select_related(*payload_relations())
+
+    @admin.display(description="SLA")
+    def sla_badge(self, obj: WorkOrder) -> str:
+        """The worse of the two SLA clocks, coloured: what is about to breach stands out."""
+        sla = slot_value("sla", obj, timezone.now())
+        if not sla:
+            return "-"
+        states = {sla["response_state"], sla["resolution_state"]}
+        state = next(s for s in ("breached", "warning", "ok", "met") if s in states)
+        if sla["paused"] and state != "breached":
+            state = "paused"
+        return format_html(
+            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:8px;'
+            'font-size:11px">{}</span>',
+            SLA_BADGE_COLOURS[state],
+            state,
+        )
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("maintenance.assign_workorder")

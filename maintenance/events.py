@@ -8,9 +8,17 @@ two queries, for runs that create thousands at once.
 The domain events below are the facts the apps above maintenance (SLA,
 prediction, sync) and maintenance's own PM react to, inside the transaction
 that wrote them (see ``core.reactions``).
+
+Payload slots: some keys of the public shape belong to apps above maintenance,
+which maintenance cannot import. ``PAYLOAD_SLOTS`` names them (``sla``: the SLA
+app's clocks); the owning app calls ``fill_payload_slot`` from its
+``reactions.py`` with a builder and the relations the builder reads, and every
+payload, list row and admin column of a work order shows the slot through
+``slot_value``, with those relations loaded by ``payload_relations()`` in the same
+query as the work orders. A slot no app fills is null.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,12 +39,51 @@ COMPLETED = "work-order:completed"
 # a requester only those of their own requests (added per event).
 WORK_ORDER_READERS = frozenset({Role.MANAGER, Role.PLANNER, Role.TECHNICIAN, Role.VIEWER})
 
-# What a payload reads beyond the work order's own row.
+# What a payload reads beyond the work order's own row (see payload_relations()).
 PAYLOAD_RELATIONS = ("asset", "request")
+
+# Keys of the payload that apps above maintenance fill (see the module's docstring).
+PAYLOAD_SLOTS: tuple[str, ...] = ("sla",)
+
+
+@dataclass(frozen=True)
+class PayloadSlot:
+    """How a higher app fills one key: ``build(work_order, now)`` reading ``relations``."""
+
+    build: Callable[[WorkOrder, datetime], Any]
+    relations: tuple[str, ...] = ()
+
+
+_slots: dict[str, PayloadSlot] = {}
+
+
+def fill_payload_slot(
+    key: str, *, build: Callable[[WorkOrder, datetime], Any], relations: Sequence[str] = ()
+) -> None:
+    """Let a higher app fill ``key`` of every work order's payload.
+
+    ``relations`` are the ``select_related`` paths ``build`` reads (a one-to-one
+    row of the higher app, say); they are loaded with every work order that is
+    described, so a list stays at a constant number of queries.
+    """
+    if key not in PAYLOAD_SLOTS:
+        raise ValueError(f"{key!r} is not a slot of the work order payload")
+    _slots[key] = PayloadSlot(build=build, relations=tuple(relations))
+
+
+def payload_relations() -> tuple[str, ...]:
+    """Everything a payload reads beyond the row: maintenance's own and the slots'."""
+    return PAYLOAD_RELATIONS + tuple(r for slot in _slots.values() for r in slot.relations)
+
+
+def slot_value(key: str, work_order: WorkOrder, now: datetime) -> Any:
+    """The value a higher app gives ``key`` for this work order (null when none fills it)."""
+    slot = _slots.get(key)
+    return None if slot is None else slot.build(work_order, now)
 
 
 def work_order_payload(work_order: WorkOrder, *, now: datetime | None = None) -> dict[str, Any]:
-    """The work order as its detail endpoint returns it (load ``PAYLOAD_RELATIONS`` with it)."""
+    """The work order as its detail endpoint returns it (load ``payload_relations()`` with it)."""
     now = now or timezone.now()
     asset = work_order.asset
     return {
@@ -68,7 +115,7 @@ def work_order_payload(work_order: WorkOrder, *, now: datetime | None = None) ->
         "schedule": work_order.schedule_id,
         "source": work_order.source,
         "external_ref": work_order.external_ref,
-        "sla": None,
+        "sla": slot_value("sla", work_order, now),
         "template": work_order.template_id,
         "follow_up_of": work_order.follow_up_of_id,
         "request": _request_id(work_order),
@@ -98,7 +145,7 @@ def _request_id(work_order: WorkOrder) -> int | None:
 def work_order_payloads(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """``{id: payload}`` for many work orders, in one query."""
     now = timezone.now()
-    orders = WorkOrder.objects.filter(pk__in=list(ids)).select_related(*PAYLOAD_RELATIONS)
+    orders = WorkOrder.objects.filter(pk__in=list(ids)).select_related(*payload_relations())
     return {order.pk: work_order_payload(order, now=now) for order in orders}
 
 
@@ -110,7 +157,7 @@ def work_order_audience(work_order: WorkOrder) -> Audience:
 
 def announce(event: str, work_order: WorkOrder) -> None:
     """Tell the live feed about one work order, as it stands now (after commit)."""
-    fresh = WorkOrder.objects.select_related(*PAYLOAD_RELATIONS).get(pk=work_order.pk)
+    fresh = WorkOrder.objects.select_related(*payload_relations()).get(pk=work_order.pk)
     publish(event, work_order_payload(fresh), audience=work_order_audience(fresh))
 
 

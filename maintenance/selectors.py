@@ -6,13 +6,14 @@ from django.utils import timezone
 from core.models import User
 from core.roles import Role
 from maintenance.choices import ACTIVE_STATUSES, PRIORITY_RANK
+from maintenance.events import payload_relations
 from maintenance.models import MaintenanceEvent, WorkOrder, WorkRequest
 
 
 def work_order_list() -> QuerySet[WorkOrder]:
     """Work orders with what a list row shows, in a fixed number of queries."""
     return WorkOrder.objects.select_related(
-        "asset", "assigned_to", "requested_by", "request"
+        "asset", "assigned_to", "requested_by", "request", *payload_relations()
     ).annotate(
         priority_rank=Case(
             *[When(priority=name, then=Value(rank)) for name, rank in PRIORITY_RANK.items()],

@@ -222,6 +222,17 @@ def committed(django_db_blocker, test_tenants) -> Iterator[dict[str, TestTenant]
             _wipe_tenant(tenant)
 
 
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Tasks the code under test sends run at once, in the test's thread and transaction
+    (Celery's own eager mode), e.g. the delivery of an e-mail after a write commits."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture(scope="session")
 def asgi_server(test_tenants):
     from tests.live import AsgiServer

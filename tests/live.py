@@ -158,3 +158,19 @@ class CeleryWorker(LiveProcess):
 
 def decode(frame: str | bytes) -> dict:
     return json.loads(frame)
+
+
+class CeleryBeat(LiveProcess):
+    """Celery beat as the Procfile runs it (the database scheduler), with its own job
+    intervals from ``env`` (e.g. ``SLA_MONITOR_EVERY_SECONDS``)."""
+
+    def __init__(self, **env: str) -> None:
+        super().__init__(
+            "beat",
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+            child_environment(**env),
+        )
+        deadline = time.monotonic() + 30
+        while "beat: Starting" not in self.output() and time.monotonic() < deadline:
+            self.assert_alive()
+            time.sleep(0.2)

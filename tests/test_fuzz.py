@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, transaction
+from django_tenants.utils import tenant_context
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -26,6 +27,7 @@ from schemathesis.config._checks import (
     POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES as POSITIVE_ACCEPTED,
 )
 
+from sla.services.monitor import monitor_pass
 from tests.conftest import _wipe_tenant, bearer
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +80,7 @@ MAY_REFUSE = [*POSITIVE_ACCEPTED, "400"]
 CROSS_PARAMETER_READS = (
     "^/api/v1/(assets/statistics|preventive-maintenance/statistics"
     "|preventive-maintenance/schedules/[^/]+/forecast"
-    "|analytics/(overview|trends|costs|device-performance))/$"
+    "|sla/performance|analytics/(overview|trends|costs|device-performance))/$"
 )
 CONFIG = {
     "phases": {"coverage": {"enabled": False}},
@@ -298,12 +300,40 @@ def _make_fuzz_objects(alpha):
         )["id"],
         "/api/v1/work-order-templates/": make("/api/v1/work-order-templates/", {"name": "T"})["id"],
         "/api/v1/work-orders/": work_order["id"],
+        "/api/v1/sla/config/": make(
+            "/api/v1/sla/config/",
+            {
+                "name": "Fuzz policy",
+                "priority": "critical",
+                "response_minutes": 1,
+                "resolution_minutes": 2,
+                "escalation": [{"after_minutes": 0, "notify_roles": ["manager"]}],
+            },
+        )["id"],
+        "/api/v1/notifications/channels/": make(
+            "/api/v1/notifications/channels/",
+            {"kind": "email", "roles": ["manager"], "events": ["sla:violation"]},
+        )["id"],
         "/api/v1/work-requests/": make("/api/v1/work-requests/", {"title": "R"})["id"],
         "/api/v1/analytics/budgets/": make(
             "/api/v1/analytics/budgets/", {"month": "2026-01-01", "amount": 100}
         )["id"],
     }
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
+    # A late critical work order, so the monitor records a violation and its e-mail.
+    make(
+        "/api/v1/work-orders/",
+        {"title": "Late", "priority": "critical", "reported_at": "2020-01-01T00:00:00Z"},
+    )
+    with tenant_context(alpha.tenant):
+        monitor_pass()
+        monitor_pass()
+    ids["/api/v1/sla/violations/"] = client.get("/api/v1/sla/violations/").json()["results"][0][
+        "id"
+    ]
+    ids["/api/v1/notifications/deliveries/"] = client.get(
+        "/api/v1/notifications/deliveries/"
+    ).json()["results"][0]["id"]
     client.post(
         f"/api/v1/inventory/parts/{part['id']}/restock/",
         {"quantity": 5, "unit_cost": 2, "location": ids["/api/v1/inventory/stock-locations/"]},

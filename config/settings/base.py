@@ -54,6 +54,8 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "rest_framework_simplejwt.token_blacklist",
     "core",
+    # Below the domain apps: any of them may tell people through it (see core.events).
+    "notifications",
     "assets",
     # Before maintenance: work orders consume parts, and demo data is seeded in this order.
     "inventory",
@@ -267,6 +269,11 @@ SPECTACULAR_SETTINGS = {
         "WorkRequestStatusEnum": "maintenance.choices.RequestStatus",
         "StepKindEnum": "maintenance.choices.StepKind",
         "HistoryKindEnum": "maintenance.choices.HistoryKind",
+        "ChannelKindEnum": "notifications.choices.ChannelKind",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
+        "ClockEnum": "sla.choices.Clock",
+        "SlaStateEnum": "maintenance.api.serializers.SLA_STATES",
+        "RoleEnum": "core.roles.Role",
     },
 }
 
@@ -303,6 +310,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
 
+# How often the SLA monitor looks for clocks past their warning or due point.
+SLA_MONITOR_EVERY_SECONDS = max(1, env_int("SLA_MONITOR_EVERY_SECONDS", 60))
+# Notification deliveries: attempts before one is given up as failed, and the first pause
+# between attempts (each next one four times as long: 30 s, 2 min, 8 min, 32 min).
+NOTIFICATION_MAX_ATTEMPTS = max(1, env_int("NOTIFICATION_MAX_ATTEMPTS", 5))
+NOTIFICATION_RETRY_SECONDS = max(1, env_int("NOTIFICATION_RETRY_SECONDS", 30))
+# A delivery whose attempt is this late (its task lost with a broker or worker) is sent again.
+NOTIFICATION_SWEEP_EVERY_SECONDS = max(10, env_int("NOTIFICATION_SWEEP_EVERY_SECONDS", 300))
+
 # Every periodic job is one beat entry that fans out to each ready tenant.
 # name -> (task run per tenant, seconds between runs, spread in seconds)
 TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
@@ -316,6 +332,17 @@ TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
         "maintenance.tasks.generate_preventive_maintenance",
         env_int("PM_GENERATION_EVERY_SECONDS", 15 * 60),
         120,
+    ),
+    # Spread over at most half the interval, so one tenant's passes never overlap.
+    "sla-monitor": (
+        "sla.tasks.monitor",
+        SLA_MONITOR_EVERY_SECONDS,
+        min(10, SLA_MONITOR_EVERY_SECONDS // 2),
+    ),
+    "resend-stalled-notifications": (
+        "notifications.tasks.resend_stalled",
+        NOTIFICATION_SWEEP_EVERY_SECONDS,
+        30,
     ),
 }
 

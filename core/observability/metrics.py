@@ -31,3 +31,9 @@ JOB_RUNS = Counter(
 for _target in ("channel_layer", "pubsub"):
     EVENTS_DELIVERED.labels(target=_target)
     EVENT_DELIVERY_FAILURES.labels(target=_target)
+
+NOTIFICATION_ATTEMPTS = Counter(
+    "cmms_notification_attempts_total",
+    "Notification delivery attempts by channel kind and the status they left.",
+    ["kind", "outcome"],
+)

@@ -3,17 +3,13 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-import structlog
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import connection
 
 from core.models import User
 from core.roles import Role
-from inventory.events import announce_low_stock
+from inventory.events import LOW_STOCK, announce_low_stock
 from inventory.models import Part
-
-logger = structlog.get_logger(__name__)
+from notifications.services.deliveries import people_email
 
 
 def low_stock_transition(part: Part, now: datetime) -> bool:
@@ -28,7 +24,8 @@ def low_stock_transition(part: Part, now: datetime) -> bool:
 
 
 def low_stock_announce(parts: Sequence[Part]) -> None:
-    """Publish ``inventory:low-stock`` per part and e-mail the active managers, after commit."""
+    """Publish ``inventory:low-stock`` per part and e-mail the active managers (both leave
+    after commit; the e-mails are sent by a worker, see ``notifications``)."""
     announce_low_stock([part.pk for part in parts])
     recipients = sorted(
         set(
@@ -49,11 +46,4 @@ def low_stock_announce(parts: Sequence[Part]) -> None:
             f"Reorder quantity: {part.reorder_quantity}. "
             f"Preferred vendor: {part.vendor.name if part.vendor_id else 'none'}.\n"
         )
-        transaction.on_commit(lambda s=subject, b=body: _send_mail(s, b, recipients), robust=True)
-
-
-def _send_mail(subject: str, body: str, recipients: list[str]) -> None:
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception as exc:  # a mail outage must not reach the caller after commit
-        logger.warning("low_stock_mail_failed", error=repr(exc), recipients=len(recipients))
+        people_email(event=LOW_STOCK, to=recipients, subject=subject, body=body)

@@ -35,6 +35,33 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
 
+SLA_STATES = ["ok", "warning", "breached", "met"]
+
+
+class WorkOrderSLASerializer(serializers.Serializer):
+    """The work order's SLA clocks (the `sla` slot, filled by the SLA app)."""
+
+    policy = serializers.IntegerField(help_text="The SLA policy that applies.")
+    response_due_at = serializers.DateTimeField(
+        help_text="When the first start is due: the policy's response minutes of working time "
+        "after `reported_at` (moved only by pauses and priority changes)."
+    )
+    resolution_due_at = serializers.DateTimeField(help_text="When completion is due.")
+    responded_at = serializers.DateTimeField(
+        allow_null=True, help_text="The first move to in_progress."
+    )
+    resolved_at = serializers.DateTimeField(allow_null=True, help_text="The completion.")
+    response_state = serializers.ChoiceField(
+        choices=SLA_STATES,
+        help_text="ok, warning (past the policy's warning threshold), breached (past due), "
+        "or met (stopped in time).",
+    )
+    resolution_state = serializers.ChoiceField(choices=SLA_STATES)
+    paused = serializers.BooleanField(
+        help_text="On hold under a policy that pauses on hold: the clocks stand still."
+    )
+
+
 class WorkOrderSerializer(PublicShapeMixin, StrictModelSerializer):
     payload_builder = staticmethod(work_order_payload)
     asset_id = AssetRefField(source="asset", required=False, allow_null=True)
@@ -44,7 +71,11 @@ class WorkOrderSerializer(PublicShapeMixin, StrictModelSerializer):
     request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     # Output comes from the payload builder; these fields describe it in the schema.
     schedule = serializers.IntegerField(read_only=True, allow_null=True)
-    sla = serializers.DictField(read_only=True, allow_null=True)
+    sla = WorkOrderSLASerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Null when no SLA policy applies to the work order.",
+    )
     overdue = serializers.BooleanField(read_only=True)
     stops_asset = serializers.BooleanField(required=False, allow_null=True, default=None)
 

@@ -8,6 +8,7 @@ generated keep theirs).
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
@@ -92,4 +93,11 @@ def calendar_delete(*, by: User | None, calendar: MaintenanceCalendar) -> None:
         obj=calendar,
         changes=changes_between(snapshot(calendar, CALENDAR_FIELDS), {}),
     )
-    calendar.delete()
+    try:
+        calendar.delete()
+    except ProtectedError as exc:
+        # Apps above maintenance (SLA policies) count in calendars too; Django finds them
+        # before deleting anything.
+        raise Conflict(
+            "Other records (SLA policies) still use this calendar.", "protected"
+        ) from exc

@@ -5,7 +5,6 @@ from typing import Any
 
 import structlog
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from maintenance.models import WorkOrder, WorkRequest
 from maintenance.services.attachments import attachment_add
 from maintenance.services.history import history_record
 from maintenance.services.work_orders import work_order_create
+from notifications.services.deliveries import people_email
 
 logger = structlog.get_logger(__name__)
 REQUEST_FIELDS = (
@@ -181,15 +181,13 @@ def _requester_email(request: WorkRequest) -> str | None:
 
 
 def _tell_requester(request: WorkRequest, message: str) -> None:
+    """E-mail the requester the outcome (sent by a worker once the review commits)."""
     email = _requester_email(request)
     if email is None:
         return
-    subject = f"Your maintenance request: {request.title}"[:200]
-
-    def send() -> None:
-        try:
-            send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
-        except Exception as exc:  # a mail outage must not undo the review
-            logger.warning("request_mail_failed", request=request.pk, error=repr(exc))
-
-    transaction.on_commit(send, robust=True)
+    people_email(
+        event=f"work-request:{request.status}",
+        to=[email],
+        subject=f"Your maintenance request: {request.title}"[:200],
+        body=message,
+    )

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -64,6 +63,7 @@ from maintenance.services.costs import (
 )
 from maintenance.services.history import history_record
 from maintenance.services.numbering import next_work_order_numbers
+from notifications.services.deliveries import people_email
 
 logger = structlog.get_logger(__name__)
 
@@ -428,31 +428,28 @@ def _assign(work_order: WorkOrder, assignee: User | None, *, by: User | None) ->
         data={"assigned_to": assignee.pk if assignee else None},
     )
     if assignee is not None and assignee.email and assignee.pk != getattr(by, "pk", None):
-        transaction.on_commit(lambda: _mail_assignee(work_order.pk, assignee.email), robust=True)
+        _mail_assignee(work_order, assignee.email)
 
 
-def _mail_assignee(work_order_id: int, email: str) -> None:
+def _mail_assignee(work_order: WorkOrder, email: str) -> None:
+    """Tell the assignee what the work is (sent by a worker once the assignment commits)."""
     from assets.links import tenant_base_url
 
-    work_order = WorkOrder.objects.select_related("asset").get(pk=work_order_id)
     asset = (
         f"{work_order.asset.asset_id} {work_order.asset.name}" if work_order.asset else "no asset"
     )
     due = f"{work_order.due_at:%Y-%m-%d %H:%M} UTC" if work_order.due_at else "not set"
-    try:
-        send_mail(
-            subject=f"{work_order.number} assigned to you: {work_order.title}",
-            message=(
-                f"{work_order.number} - {work_order.title}\n"
-                f"Asset: {asset}\nPriority: {work_order.priority}\nDue: {due}\n\n"
-                f"{work_order.description}\n\n"
-                f"{tenant_base_url()}/api/v1/work-orders/{work_order.pk}/\n"
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
-    except Exception as exc:  # a mail server outage must not undo the assignment
-        logger.warning("assignment_mail_failed", work_order=work_order.number, error=repr(exc))
+    people_email(
+        event="work-order:assigned",
+        to=[email],
+        subject=f"{work_order.number} assigned to you: {work_order.title}",
+        body=(
+            f"{work_order.number} - {work_order.title}\n"
+            f"Asset: {asset}\nPriority: {work_order.priority}\nDue: {due}\n\n"
+            f"{work_order.description}\n\n"
+            f"{tenant_base_url()}/api/v1/work-orders/{work_order.pk}/\n"
+        ),
+    )
 
 
 @transaction.atomic

@@ -72,7 +72,7 @@ def test_event_payload_is_the_parts_detail_representation(
 
 
 def test_managers_are_emailed_on_a_crossing_and_nobody_else(
-    in_alpha, django_capture_on_commit_callbacks
+    in_alpha, django_capture_on_commit_callbacks, celery_eager
 ):
     retired = user_create(
         by=None, username="old.boss", email="old@alpha.test", password=PASSWORD, role="manager"
@@ -95,7 +95,7 @@ def test_managers_are_emailed_on_a_crossing_and_nobody_else(
 
 
 def test_nothing_is_published_when_the_transaction_rolls_back(
-    in_alpha, events, django_capture_on_commit_callbacks
+    in_alpha, events, django_capture_on_commit_callbacks, celery_eager
 ):
     part = PartFactory(reorder_point=D(5))
     put(part, 6)

@@ -65,7 +65,7 @@ def test_a_request_photo_must_be_an_image(api, in_alpha):
 
 
 def test_approval_makes_a_work_order_keeping_text_photos_and_a_link(
-    api, in_alpha, django_capture_on_commit_callbacks
+    api, in_alpha, django_capture_on_commit_callbacks, celery_eager
 ):
     AssetFactory(asset_id="PUMP-1")
     created = (
@@ -112,7 +112,7 @@ def test_approval_makes_a_work_order_keeping_text_photos_and_a_link(
 
 
 def test_rejection_needs_a_reason_and_tells_the_requester(
-    api, in_alpha, django_capture_on_commit_callbacks
+    api, in_alpha, django_capture_on_commit_callbacks, celery_eager
 ):
     created = api("requester").post("/api/v1/work-requests/", {"description": "Noise"}).json()
     planner = api("planner")

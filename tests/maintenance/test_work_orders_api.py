@@ -133,7 +133,9 @@ def test_bad_input_is_400_and_creates_nothing(api, in_alpha, payload):
     assert not WorkOrder.objects.exists()
 
 
-def test_assignment_notifies_by_event_and_email(api, in_alpha, django_capture_on_commit_callbacks):
+def test_assignment_notifies_by_event_and_email(
+    api, in_alpha, django_capture_on_commit_callbacks, celery_eager
+):
     work_order = WorkOrderFactory()
     technician = in_alpha.users["technician"]
 
@@ -144,7 +146,7 @@ def test_assignment_notifies_by_event_and_email(api, in_alpha, django_capture_on
 
     assert response.status_code == 200
     assert response.json()["assigned_to"] == technician.pk
-    assert len(callbacks) == 2  # the e-mail and the work-order:updated event
+    assert len(callbacks) == 2  # the e-mail's delivery task and the work-order:updated event
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [technician.email]
     assert work_order.number in mail.outbox[0].subject

@@ -38,6 +38,8 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "flush-expired-tokens",
         "generate-preventive-maintenance",
         "sweep-orphaned-attachments",
+        "sla-monitor",
+        "resend-stalled-notifications",
     }
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
@@ -49,6 +51,11 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
     assert (
         schedule["sweep-orphaned-attachments"]["args"][0]
         == "maintenance.tasks.sweep_orphaned_attachments"
+    )
+    assert schedule["sla-monitor"]["args"][0] == "sla.tasks.monitor"
+    assert schedule["sla-monitor"]["schedule"] == 60.0  # SLA_MONITOR_EVERY_SECONDS
+    assert schedule["resend-stalled-notifications"]["args"][0] == (
+        "notifications.tasks.resend_stalled"
     )
 
 

@@ -1,0 +1,1 @@
+"""Writes of the SLA app: ``policies``, ``clocks`` (the reactions' work) and ``monitor``."""
