@@ -43,6 +43,7 @@ from core.roles import Role
 from maintenance.choices import ACTIVE_STATUSES, Priority, Status, WorkType
 from maintenance.models import MaintenanceSettings
 from maintenance.pm.selectors import planned_maintenance_percent, pm_compliance
+from sla.selectors import performance as sla_performance
 
 BREAKDOWN = (WorkType.CORRECTIVE, WorkType.EMERGENCY)
 OUT_OF_SERVICE = (AssetStatus.RETIRED, AssetStatus.DECOMMISSIONED)
@@ -187,7 +188,10 @@ def overview(*, period: Period) -> dict[str, Any]:
         "availability_percent": _percent(exposure - down, exposure),
         "pm_compliance_percent": _round(compliance.percent, Decimal("0.1")),
         "planned_maintenance_percent": _round(planned, Decimal("0.1")),
-        "sla_met_percent": None,
+        "sla_met_percent": _round(
+            sla_performance(start=period.start, end=period.end, now=timezone.now()).met_percent,
+            Decimal("0.1"),
+        ),
     }
 
 

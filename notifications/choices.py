@@ -10,12 +10,12 @@ class ChannelKind(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    # Recorded with the write that caused it, not attempted yet.
-    PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
+    # Still to be attempted: recorded with the write that caused it (attempts 0), or
+    # waiting for its next try after a failure.
     RETRYING = "retrying", "Retrying"
     FAILED = "failed", "Failed"
 
 
 # Deliveries a worker still has to attempt.
-OPEN_STATUSES: tuple[str, ...] = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+OPEN_STATUSES: tuple[str, ...] = (DeliveryStatus.RETRYING,)

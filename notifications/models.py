@@ -58,7 +58,7 @@ class Delivery(models.Model):
     # to people.
     message = models.JSONField(default=dict)
     status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.RETRYING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=1000, blank=True)

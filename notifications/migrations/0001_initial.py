@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('push', 'Push'), ('slack', 'Slack'), ('webhook', 'Webhook')], max_length=10)),
                 ('event', models.CharField(db_index=True, max_length=60)),
                 ('message', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('retrying', 'Retrying'), ('failed', 'Failed')], default='pending', max_length=10)),
+                ('status', models.CharField(choices=[('sent', 'Sent'), ('retrying', 'Retrying'), ('failed', 'Failed')], default='retrying', max_length=10)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('last_error', models.CharField(blank=True, max_length=1000)),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'deliveries',
                 'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('status__in', ('pending', 'retrying'))), fields=['next_attempt_at'], name='notif_delivery_open'), models.Index(fields=['status', '-created_at'], name='notif_delivery_status')],
+                'indexes': [models.Index(condition=models.Q(('status__in', ('retrying',))), fields=['next_attempt_at'], name='notif_delivery_open'), models.Index(fields=['status', '-created_at'], name='notif_delivery_status')],
             },
         ),
     ]

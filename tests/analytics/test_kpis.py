@@ -303,7 +303,7 @@ def test_queries_do_not_grow_with_the_data(api, plant, in_alpha):
     after = [count(path) for path in paths]
 
     assert after == before
-    assert max(before) <= 14
+    assert max(before) <= 15
 
 
 def test_exports_are_downloads_with_the_json_keys_as_header(api, plant):
@@ -400,3 +400,32 @@ def test_budgets_are_one_per_scope_and_month(api, in_alpha):
     assert negative.status_code == 400
     assert by_planner.status_code == 403
     assert api("planner").get(url).json()["count"] == 1
+
+
+def test_sla_met_percent_counts_work_with_a_policy_met_or_breached(api, in_alpha):
+    from maintenance.models import WorkOrder
+    from maintenance.services.work_orders import work_order_complete, work_order_start
+
+    manager = api("manager")
+    policy = manager.post(
+        "/api/v1/sla/config/",
+        {"name": "Urgent", "priority": "high", "response_minutes": 60, "resolution_minutes": 240},
+        format="json",
+    )
+    assert policy.status_code == 201, policy.content
+    made = [
+        manager.post(
+            "/api/v1/work-orders/",
+            {"title": title, "priority": "high", "reported_at": reported.isoformat()},
+        ).json()["id"]
+        for title, reported in (("On time", at(10)), ("Late", at(11)), ("Other", at(12)))
+    ]
+    on_time, late, _other = (WorkOrder.objects.get(pk=pk) for pk in made)
+    work_order_start(by=None, work_order=on_time, at=at(10, 0, 30))
+    work_order_complete(by=None, work_order=on_time, at=at(10, 2))
+    work_order_start(by=None, work_order=late, at=at(11, 3))  # the response took 3 h
+
+    body = api("viewer").get("/api/v1/analytics/overview/", JANUARY).json()
+
+    # Met: the first; breached: the late one and the third, never started (long past due).
+    assert body["sla_met_percent"] == 33.3
