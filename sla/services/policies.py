@@ -14,8 +14,10 @@ from core.exceptions import Conflict, InvalidInput
 from core.models import User
 from core.roles import ROLE_NAMES, Role
 from core.writes import audited_delete, audited_update, locked, validate
-from maintenance.choices import Priority
+from maintenance.choices import Priority, Status
+from maintenance.models import WorkOrder
 from sla.models import MAX_MINUTES, Policy
+from sla.services.clocks import clocks_apply
 
 POLICY_FIELDS = (
     "name",
@@ -192,4 +194,13 @@ def seed_demo_policies(*, stdout: Any, roles: Iterable[str] = (Role.MANAGER,)) -
             pause_on_hold=True,
             escalation=[{"after_minutes": 60, "notify_roles": list(roles)}],
         )
+    # The demo's work orders were seeded before these policies existed; the ones not yet
+    # started get their clocks now, so the demo shows badges and a monitor with work to do.
+    waiting = list(
+        WorkOrder.objects.filter(
+            status__in=[Status.OPEN, Status.SCHEDULED], sla_clock__isnull=True
+        ).select_related("asset")
+    )
+    with transaction.atomic():
+        clocks_apply(waiting)
     stdout.write("  SLA policies: critical, high, everything else\n")
