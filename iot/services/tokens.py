@@ -19,7 +19,7 @@ from core.models import User
 from core.writes import locked, validate
 from iot.models import DeviceToken
 
-TOKEN_PREFIX = "iotd_"
+TOKEN_PREFIX = "iotd_"  # noqa: S105 (a marker, not a secret)
 # last_used_at is a hint for people, not an audit: written at most this often per token.
 TOUCH_EVERY = timedelta(minutes=1)
 
