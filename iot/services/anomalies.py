@@ -97,7 +97,7 @@ def streams_advance(
     keys = set(series)
     streams = [
         stream
-        for stream in MetricStream.objects.select_for_update()
+        for stream in MetricStream.objects.select_for_update(of=("self",))
         .filter(asset_id__in={pk for pk, _ in keys}, metric__in={m for _, m in keys})
         .select_related("open_anomaly")
         .order_by("pk")

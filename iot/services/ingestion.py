@@ -174,6 +174,8 @@ def _copy_rows(rows: list[Row]) -> None:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(UPSERT)
+        # Emptied now, not only at commit: a caller's outer transaction may ingest again.
+        cursor.execute(f"TRUNCATE {STAGING}")
 
 
 def _decimal(value: float) -> Decimal:
