@@ -90,12 +90,11 @@ def test_each_bad_reading_is_refused_by_index_and_the_good_ones_land(api, in_alp
 def test_non_finite_values_are_refused_one_by_one(api, in_alpha):
     pump = AssetFactory(asset_id="PUMP-1")
     at = (timezone.now() - timedelta(minutes=1)).isoformat()
-    text = (
-        '[{"device_id": "PUMP-1", "metric": "t", "value": NaN, "timestamp": "%s"},'
-        ' {"device_id": "PUMP-1", "metric": "t", "value": 1e309, "timestamp": "%s"},'
-        ' {"device_id": "PUMP-1", "metric": "t", "value": -Infinity, "timestamp": "%s"},'
-        ' {"device_id": "PUMP-1", "metric": "t", "value": 4, "timestamp": "%s"}]'
-    ) % (at, at, at, at)
+    items = [
+        '{"device_id": "PUMP-1", "metric": "t", "value": %s, "timestamp": "%s"}' % (raw, at)  # noqa: UP031
+        for raw in ("NaN", "1e309", "-Infinity", "4")
+    ]
+    text = "[" + ", ".join(items) + "]"
 
     response = post_raw(api("technician"), text)
 
@@ -198,7 +197,10 @@ def test_condition_based_pm_follows_the_batch_in_time_order(api, in_alpha):
     # Over 90 for 5 minutes, back to normal, then over 90 for 15 minutes: one work order.
     values = [95, 96, 50] + [95] * 4
     offsets = [0, 5, 6, 20, 25, 30, 35]
-    body = [reading(value=v, at=start + timedelta(minutes=m)) for v, m in zip(values, offsets)]
+    body = [
+        reading(value=v, at=start + timedelta(minutes=m))
+        for v, m in zip(values, offsets, strict=True)
+    ]
 
     api("technician").post(URL, body, format="json")
 
