@@ -105,12 +105,13 @@ def metric_summary(*, asset: Asset, start: datetime, end: datetime) -> list[dict
         "WHERE device_id = %s AND ts >= %s AND ts < %s "
         f"UNION ALL {_performance_values_sql()}), "
         "summary AS (SELECT metric, count(*) AS n, min(value) AS low, max(value) AS high, "
-        "avg(value) AS mean, regr_slope(value, extract(epoch FROM ts)) * 86400 AS slope "
+        "avg(value) AS mean, regr_slope(value, extract(epoch FROM ts)) * 86400 AS slope, "
+        "extract(epoch FROM max(ts) - min(ts)) / 86400 AS span "
         "FROM points GROUP BY metric), "
         "found AS (SELECT metric, count(*) AS anomalies FROM iot_anomaly "
         "WHERE asset_id = %s AND reading_timestamp >= %s AND reading_timestamp < %s "
         "GROUP BY metric) "
-        "SELECT s.metric, s.n, s.low, s.high, s.mean, s.slope, coalesce(f.anomalies, 0) "
+        "SELECT s.metric, s.n, s.low, s.high, s.mean, s.slope, s.span, coalesce(f.anomalies, 0) "
         "FROM summary s LEFT JOIN found f USING (metric) ORDER BY s.metric"
     )
     with connection.cursor() as cursor:
@@ -124,8 +125,9 @@ def metric_summary(*, asset: Asset, start: datetime, end: datetime) -> list[dict
                 "mean": mean,
                 "slope_per_day": slope,
                 "anomalies": anomalies,
+                "span_days": float(span or 0),
             }
-            for metric, count, low, high, mean, slope, anomalies in cursor.fetchall()
+            for metric, count, low, high, mean, slope, span, anomalies in cursor.fetchall()
         ]
 
 

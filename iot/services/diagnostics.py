@@ -8,7 +8,8 @@ Each test gives findings ``{check, metric, severity: warning|fail, message, ...}
 - ``anomalies``: anomalies detected over the last ``hours``; an open one scoring
   at least twice the detection limit fails, any other warns.
 - ``trend``: each metric's least-squares slope over the last ``days`` (default 7);
-  a drift over the window of more than 10% of the metric's mean warns, 25% fails.
+  a drift (slope times the span of the readings) of more than 10% of the metric's
+  mean warns, 25% fails.
 - ``full``: the three together.
 
 The result is the worst finding (pass when none); the score starts at 100 and loses
@@ -106,7 +107,8 @@ def _trend(asset: Asset, start: datetime, end: datetime, days: int) -> list[dict
         if slope is None or row["count"] < 3:
             continue
         scale = abs(mean) if mean else 0.0
-        drift = slope * days
+        # The change the fitted line makes over the readings' own span, not extrapolated.
+        drift = slope * min(row["span_days"], days)
         relative = abs(drift) / scale if scale else (0.0 if drift == 0 else float("inf"))
         if relative <= DRIFT_WARNING:
             continue

@@ -87,7 +87,12 @@ def test_raw_readings_come_oldest_first_by_cursor(api, in_alpha):
     pump = AssetFactory(asset_id="PUMP-1")
     start = datetime(2026, 11, 1, tzinfo=UTC)
     items = [
-        {"device_id": "PUMP-1", "metric": metric, "value": i, "timestamp": (start + timedelta(minutes=i)).isoformat()}
+        {
+            "device_id": "PUMP-1",
+            "metric": metric,
+            "value": i,
+            "timestamp": (start + timedelta(minutes=i)).isoformat(),
+        }
         for i in range(5)
         for metric in ("flow", "head")
     ]
@@ -107,7 +112,12 @@ def test_raw_readings_come_oldest_first_by_cursor(api, in_alpha):
         f"/api/v1/iot/devices/PUMP-1/metrics/?metric=head&start={(start + timedelta(minutes=2)).isoformat().replace('+00:00', 'Z')}"
     ).json()["results"]
     assert [r["value"] for r in one] == [2, 3, 4]
-    assert one[0] == {"metric": "head", "value": 2.0, "unit": "", "timestamp": "2026-11-01T00:02:00Z"}
+    assert one[0] == {
+        "metric": "head",
+        "value": 2.0,
+        "unit": "",
+        "timestamp": "2026-11-01T00:02:00Z",
+    }
 
 
 def test_buckets_are_aligned_from_2000_and_summed_in_sql(api, in_alpha):
@@ -116,7 +126,12 @@ def test_buckets_are_aligned_from_2000_and_summed_in_sql(api, in_alpha):
     # 00:17 and 00:22 in the one from 00:15 (multiples of 15 minutes since 2000-01-01).
     base = datetime(2026, 11, 2, 0, 7, tzinfo=UTC)
     items = [
-        {"device_id": "PUMP-1", "metric": "flow", "value": v, "timestamp": (base + timedelta(minutes=5 * i)).isoformat()}
+        {
+            "device_id": "PUMP-1",
+            "metric": "flow",
+            "value": v,
+            "timestamp": (base + timedelta(minutes=5 * i)).isoformat(),
+        }
         for i, v in enumerate([1, 3, 10, 20])
     ]
     readings_ingest(items=items, now=base + timedelta(hours=1))
@@ -127,8 +142,22 @@ def test_buckets_are_aligned_from_2000_and_summed_in_sql(api, in_alpha):
 
     assert response.status_code == 200, response.content
     assert response.json() == [
-        {"metric": "flow", "bucket_start": "2026-11-02T00:00:00Z", "min": 1.0, "max": 3.0, "avg": 2.0, "count": 2},
-        {"metric": "flow", "bucket_start": "2026-11-02T00:15:00Z", "min": 10.0, "max": 20.0, "avg": 15.0, "count": 2},
+        {
+            "metric": "flow",
+            "bucket_start": "2026-11-02T00:00:00Z",
+            "min": 1.0,
+            "max": 3.0,
+            "avg": 2.0,
+            "count": 2,
+        },
+        {
+            "metric": "flow",
+            "bucket_start": "2026-11-02T00:15:00Z",
+            "min": 10.0,
+            "max": 20.0,
+            "avg": 15.0,
+            "count": 2,
+        },
     ]
 
 
@@ -138,8 +167,15 @@ def test_bad_queries_are_400_and_unknown_devices_404(api, in_alpha):
     base = "/api/v1/iot/devices/PUMP-1/metrics/"
 
     assert client.get(f"{base}?bucket=2h").status_code == 400
-    assert client.get(f"{base}?start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").status_code == 400
-    assert client.get(f"{base}?bucket=1m&start=2000-01-01T00:00:00Z&end=2026-01-01T00:00:00Z").status_code == 400
+    assert (
+        client.get(f"{base}?start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z").status_code == 400
+    )
+    assert (
+        client.get(
+            f"{base}?bucket=1m&start=2000-01-01T00:00:00Z&end=2026-01-01T00:00:00Z"
+        ).status_code
+        == 400
+    )
     assert client.get(f"{base}?cursor=garbage").status_code == 400
     assert client.get(f"{base}?start=").status_code == 400
     assert client.get("/api/v1/iot/devices/NOPE/metrics/").status_code == 404
