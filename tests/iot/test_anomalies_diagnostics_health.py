@@ -191,7 +191,7 @@ def test_analyze_gives_slope_per_day_in_sql(api, in_alpha):
     assert response.status_code == 200, response.content
     [wear] = [m for m in response.json()["metrics"] if m["metric"] == "wear"]
     assert wear["count"] == 4
-    assert wear["min"] == 10 and wear["max"] == 16 and wear["mean"] == 13
+    assert (wear["min"], wear["max"], wear["mean"]) == (10, 16, 13)
     assert wear["slope_per_day"] == pytest.approx(2.0)
     assert wear["anomalies"] == 0
 
