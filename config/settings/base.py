@@ -367,6 +367,12 @@ IOT_ANOMALY_Z = float(env_str("IOT_ANOMALY_Z", "4"))
 IOT_EPISODE_CLEAR_READINGS = max(1, env_int("IOT_EPISODE_CLEAR_READINGS", 10))
 # The broker the MQTT bridge subscribes to.
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Bridges of one installation share the subscription (each message goes to one of them);
+# empty: a plain subscription.
+MQTT_SHARED_GROUP = env_str("MQTT_SHARED_GROUP", "cmms")
+# How long the bridge gathers messages into one batch, and its longest reconnect pause.
+MQTT_BATCH_SECONDS = float(env_str("MQTT_BATCH_SECONDS", "0.2"))
+MQTT_MAX_BACKOFF_SECONDS = max(1, env_int("MQTT_MAX_BACKOFF_SECONDS", 30))
 
 # --- Email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

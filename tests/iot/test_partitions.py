@@ -41,7 +41,14 @@ def test_a_new_tenant_gets_partitions_and_takes_readings(monkeypatch):
         assert month_of(timezone.now()) in existing_months()
         AssetFactory(asset_id="PUMP-1")
         result = readings_ingest(
-            items=[{"device_id": "PUMP-1", "metric": "t", "value": 1, "timestamp": timezone.now().isoformat()}]
+            items=[
+                {
+                    "device_id": "PUMP-1",
+                    "metric": "t",
+                    "value": 1,
+                    "timestamp": timezone.now().isoformat(),
+                }
+            ]
         )
         assert result.accepted == 1
         assert _count(f"iot_reading_p{timezone.now():%Y%m}") == 1
