@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -12,3 +14,8 @@ class IotConfig(AppConfig):
         "technician": ["record_metrics", "add_diagnosticrun"],
         "planner": ["record_metrics", "add_diagnosticrun", "add_devicetoken", "delete_devicetoken"],
     }
+
+    def seed_demo(self, stdout: Any) -> None:
+        from iot.demo import seed_demo_readings
+
+        seed_demo_readings(stdout=stdout)
