@@ -18,7 +18,7 @@ from django_tenants.utils import tenant_context
 
 from bench import Figure
 from bench.iot_ingest import _server
-from bench.tenancy import bench_tenant
+from bench.tenancy import PASSWORD, bench_tenant
 
 TITLE = "IoT buckets, 1 month at 1h of one device among 10,000,000 readings (median ms)"
 DEVICES = int(os.environ.get("BENCH_IOT_BUCKET_DEVICES", 232))
@@ -75,7 +75,7 @@ def run() -> list[Figure]:
             end = cursor.fetchone()[0] + timedelta(minutes=1)
         start = end - timedelta(days=30)
         user = User.objects.filter(username="bench-viewer").first() or user_create(
-            by=None, username="bench-viewer", password="Bench-Pass-2026!", role=Role.VIEWER
+            by=None, username="bench-viewer", password=PASSWORD, role=Role.VIEWER
         )
         access = str(TenantAccessToken.for_user(user))
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from bench import Figure
-from bench.tenancy import bench_tenant, truncate
+from bench.tenancy import PASSWORD, bench_tenant, truncate
 
 TITLE = "IoT ingestion, 1,000,000 readings in batches of 10,000 (readings per second)"
 READINGS = int(os.environ.get("BENCH_IOT_READINGS", 1_000_000))
@@ -56,7 +56,7 @@ def _rows(start) -> list[tuple[str, str, str, float]]:
 
 def _server(port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, LOG_LEVEL="WARNING")
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [
             sys.executable, "-m", "uvicorn", "config.asgi:application",
             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
@@ -101,7 +101,7 @@ def run() -> list[Figure]:
             )
         pks = dict(Asset.objects.filter(asset_id__startswith="DEV-").values_list("asset_id", "pk"))
         user = User.objects.filter(username="bench-technician").first() or user_create(
-            by=None, username="bench-technician", password="Bench-Pass-2026!", role=Role.TECHNICIAN
+            by=None, username="bench-technician", password=PASSWORD, role=Role.TECHNICIAN
         )
         access = str(TenantAccessToken.for_user(user))
     start = timezone.now() - timedelta(days=4)
