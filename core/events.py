@@ -50,6 +50,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "iot:anomaly",
         "asset:alert",
         "sync:completed",
+        "diagnostics:completed",
     }
 )
 
