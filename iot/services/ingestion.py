@@ -55,6 +55,9 @@ STAGING_DDL = (
 UPSERT = (
     "INSERT INTO iot_reading (device_id, metric, ts, value, unit) "  # noqa: S608
     f"SELECT device_id, metric, ts, value, unit FROM {STAGING} "
+    # In key order, so two batches resending the same readings lock them in the same
+    # order and wait for each other instead of deadlocking.
+    "ORDER BY device_id, metric, ts "
     "ON CONFLICT (device_id, metric, ts) DO UPDATE "
     "SET value = EXCLUDED.value, unit = EXCLUDED.unit"
 )
