@@ -96,22 +96,6 @@ class AnomalySerializer(PublicShapeMixin, StrictModelSerializer):
         read_only_fields = fields
 
 
-class ReadingSerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    value = serializers.FloatField()
-    unit = serializers.CharField()
-    timestamp = serializers.DateTimeField()
-
-
-class BucketSerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    bucket_start = serializers.DateTimeField()
-    min = serializers.FloatField()
-    max = serializers.FloatField()
-    avg = serializers.FloatField()
-    count = serializers.IntegerField()
-
-
 _NUMBER = {"type": "number", "format": "double"}
 READING_ROW = {
     "type": "object",

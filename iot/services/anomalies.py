@@ -62,7 +62,7 @@ ON CONFLICT (asset_id, metric) DO NOTHING
 def _new_stream_columns(
     series: dict[StreamKey, list[Point]], units: dict[StreamKey, str]
 ) -> list[list[Any]]:
-    keys = list(series)
+    keys = sorted(series)  # a fixed order, as the locks that follow
     return [
         [pk for pk, _ in keys],
         [metric for _, metric in keys],
