@@ -6,4 +6,11 @@ class CmmsSyncConfig(AppConfig):
     verbose_name = "CMMS sync"
     default_auto_field = "django.db.models.BigAutoField"
     # Extra permissions of each role in this app (patterns over codenames); see core.roles.
-    role_permissions: dict[str, list[str]] = {}
+    # Managers write connections and start runs (core.roles gives managers all); planners
+    # read connections, mappings and runs (view_*, from core) and may start a sync.
+    role_permissions: dict[str, list[str]] = {"planner": ["sync_connection"]}
+
+    def ready(self) -> None:
+        # Runs are sent by task name through Celery's registry (services.runs); the web
+        # process must know the task too.
+        from cmms_sync import tasks  # noqa: F401
