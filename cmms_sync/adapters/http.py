@@ -8,6 +8,7 @@ once, and so is any other 4xx and a redirect (never followed).
 
 import email.utils
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,6 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from cmms_sync.adapters.base import AuthRefused, RetryableError, VendorError
@@ -73,16 +73,14 @@ class VendorHttp:
         self.client.close()
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(
-            initial=settings.CMMS_SYNC_RETRY_SECONDS,
-            max=settings.CMMS_SYNC_RETRY_MAX_SECONDS,
-            jitter=settings.CMMS_SYNC_RETRY_SECONDS,
-        )(state)
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         if isinstance(error, RetryableError) and error.retry_after is not None:
             return min(error.retry_after, settings.CMMS_SYNC_RETRY_AFTER_MAX_SECONDS)
-        return backoff
+        base = settings.CMMS_SYNC_RETRY_SECONDS
+        backoff = min(base * 2 ** (state.attempt_number - 1), settings.CMMS_SYNC_RETRY_MAX_SECONDS)
+        # Full jitter on top, so many connections retrying at once spread out.
+        return backoff + random.uniform(0, base)  # noqa: S311 - not for secrets
 
     def call(
         self,

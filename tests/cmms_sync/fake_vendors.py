@@ -442,7 +442,8 @@ class FakeMaximo(FakeVendor):
             or parts[3].lower() not in ("mxapiwodetail", "mxapiwo", "mxwo", "mxwodetail")
         ):
             return Answer(404, {"Error": {"message": "unknown object structure"}})
-        if "+" in request.path.split("?", 1)[-1] and "oslc.orderBy" in request.path:
+        raw_query = request.path.split("?", 1)[-1].split("&")
+        if any(item.startswith("oslc.orderBy=+") for item in raw_query):
             return Answer(400, {"Error": {"message": "unencoded + in oslc.orderBy"}})
         if len(parts) == 4 and method == "GET":
             size = int(query.get("oslc.pageSize", 1000))

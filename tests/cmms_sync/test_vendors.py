@@ -47,7 +47,7 @@ def test_pulling_again_duplicates_nothing(in_alpha, vendor):
     again = sync(connection)
     forced = sync(connection, force=True)
 
-    assert again.status == forced.status == RunStatus.SUCCEEDED
+    assert again.status == forced.status == RunStatus.SUCCEEDED, (again.detail, forced.detail)
     assert again.counts["created"] == forced.counts["created"] == 0
     assert forced.counts["skipped"] == 5
     assert len(synced(connection)) == 5
