@@ -30,12 +30,14 @@ def test_first_pull_brings_every_record_once_through_the_vendors_paging(in_alpha
     run = sync(connection)
 
     assert run.status == RunStatus.SUCCEEDED, (run.detail, run.errors)
-    assert run.counts["created"] == 7 and run.counts["failed"] == 0
+    assert run.counts["created"] == 7
+    assert run.counts["failed"] == 0
     orders = synced(connection)
     assert len(orders) == 7
     assert {o.source for o in orders} == {Source.SYNC}
     assert all(o.title.endswith(tuple(f"job {n}" for n in range(7))) for o in orders)
-    assert connection.last_synced_at is not None and connection.watermarks.get("work_order")
+    assert connection.last_synced_at is not None
+    assert connection.watermarks.get("work_order")
 
 
 def test_pulling_again_duplicates_nothing(in_alpha, vendor):
@@ -65,7 +67,8 @@ def test_a_change_upstream_is_pulled_as_an_update(in_alpha, vendor):
     run = sync(connection)
 
     assert run.status == RunStatus.SUCCEEDED
-    assert run.counts["updated"] == 1 and run.counts["created"] == 0
+    assert run.counts["updated"] == 1
+    assert run.counts["created"] == 0
     assert "Bearing replaced upstream" in [o.title for o in synced(connection)]
     assert len(synced(connection)) == 4
 
@@ -126,7 +129,8 @@ def test_a_vendor_failing_mid_paging_fails_the_run_and_a_clean_rerun_has_the_exa
 
     failed = sync(connection)
 
-    assert failed.status == RunStatus.FAILED and "500" in failed.detail
+    assert failed.status == RunStatus.FAILED
+    assert "500" in failed.detail
     assert len(synced(connection)) == 3
     assert not connection.watermarks.get("work_order")
 
