@@ -7,8 +7,8 @@ class CmmsSyncConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     # Extra permissions of each role in this app (patterns over codenames); see core.roles.
     # Managers write connections and start runs (core.roles gives managers all); planners
-    # read connections, mappings and runs (view_*, from core) and may start a sync.
-    role_permissions: dict[str, list[str]] = {"planner": ["sync_connection"]}
+    # read connections, mappings and runs and may start a sync; nobody else sees them.
+    role_permissions: dict[str, list[str]] = {"planner": ["view_*", "sync_connection"]}
 
     def ready(self) -> None:
         # Runs are sent by task name through Celery's registry (services.runs); the web
