@@ -9,6 +9,7 @@ records are written again one transaction each. Changes to existing work orders
 go through ``work_order_update`` and the status steps, one transaction each.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assets.choices import AssetType
+from assets.models import Asset
+from assets.services.registry import asset_build, asset_update, assets_register
 from cmms_sync.choices import Entity
 from cmms_sync.models import Connection, SyncLink
 from core.exceptions import Conflict, DomainError, InvalidInput
@@ -240,6 +244,11 @@ def work_orders_write(connection: Connection, items: list[Incoming]) -> PageOutc
     return outcome
 
 
+def _ours_is_newer(local_updated_at: datetime, item: Incoming) -> bool:
+    """The newer updated_at wins: a local change made after the vendor's is kept."""
+    return item.remote_updated_at is not None and local_updated_at > item.remote_updated_at
+
+
 def outcome_of_one(
     connection: Connection,
     order: WorkOrder,
@@ -247,8 +256,7 @@ def outcome_of_one(
     outcome: PageOutcome,
     failed: Callable[[Incoming, Exception], None],
 ) -> None:
-    # The newer updated_at wins: a local change made after the vendor's is kept.
-    if item.remote_updated_at is not None and order.updated_at > item.remote_updated_at:
+    if _ours_is_newer(order.updated_at, item):
         outcome.skipped += 1
         return
     try:
@@ -263,3 +271,70 @@ def outcome_of_one(
             failed(item, exc)
     except (DomainError, ValueError, TypeError) as exc:
         failed(item, exc)
+
+
+# --- Assets --------------------------------------------------------------------------
+
+ASSET_DETAILS = ("name", "description", "serial_number", "model")
+ASSET_INTERNAL = (*ASSET_DETAILS, "updated_at")
+_NOT_IN_CODE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def asset_code(cmms_type: str, external_id: str) -> str:
+    """Our ``asset_id`` for a vendor's asset: its type and id, in the characters codes allow."""
+    return _NOT_IN_CODE.sub("-", f"{cmms_type}-{external_id}").strip("-")[:64]
+
+
+def _asset_links(connection: Connection, asset: Asset, item: Incoming) -> None:
+    SyncLink.objects.update_or_create(
+        connection=connection,
+        entity=Entity.ASSET,
+        object_id=asset.pk,
+        defaults={
+            "external_id": item.external_id,
+            "local_updated_at": asset.updated_at,
+            "remote_updated_at": item.remote_updated_at,
+        },
+    )
+
+
+def assets_write(connection: Connection, items: list[Incoming]) -> PageOutcome:
+    """Write one page of vendor assets, each in its own transaction through our services."""
+    outcome = PageOutcome()
+    unique = {item.external_ref: item for item in items}
+    existing = {a.external_ref: a for a in Asset.objects.filter(external_ref__in=list(unique))}
+    asset_type = connection.options.get("asset_type") or AssetType.EQUIPMENT
+    for ref, item in unique.items():
+        values = {name: item.values[name] for name in ASSET_DETAILS if name in item.values}
+        for name in ("name", "description", "serial_number", "model"):
+            if name in values:
+                values[name] = str(values[name])
+        asset = existing.get(ref)
+        try:
+            with transaction.atomic():
+                if asset is None:
+                    built = asset_build(
+                        asset_id=asset_code(connection.cmms_type, item.external_id),
+                        asset_type=asset_type,
+                        **{"name": "", **values},
+                    )
+                    built.external_ref = ref
+                    (asset,) = assets_register(by=None, assets=[built])
+                    outcome.created += 1
+                elif (
+                    item.remote_updated_at is not None and asset.updated_at > item.remote_updated_at
+                ):
+                    outcome.skipped += 1
+                    continue
+                else:
+                    changes = {k: v for k, v in values.items() if getattr(asset, k) != v}
+                    if not changes:
+                        outcome.skipped += 1
+                        continue
+                    asset = asset_update(by=None, asset=asset, **changes)
+                    outcome.updated += 1
+                _asset_links(connection, asset, item)
+        except (DomainError, ValueError, TypeError, IntegrityError) as exc:
+            outcome.errors.append({"external_id": item.external_id, "error": describe(exc)[:500]})
+            outcome.failed_at.append(item.remote_updated_at)
+    return outcome

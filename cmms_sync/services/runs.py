@@ -46,7 +46,7 @@ from cmms_sync.events import announce_run
 from cmms_sync.mapping import MappingFailed, Spec, effective_specs, map_inward, map_outward
 from cmms_sync.models import Connection, FieldMapping, SyncLink, SyncRun
 from cmms_sync.services.connections import connection_set_health
-from cmms_sync.services.records import Incoming, describe, work_orders_write
+from cmms_sync.services.records import Incoming, assets_write, describe, work_orders_write
 from config.celery import app
 from core.exceptions import Conflict, InvalidInput
 from core.models import User
@@ -56,6 +56,7 @@ from maintenance.services.work_orders import work_order_link_external
 logger = structlog.get_logger(__name__)
 
 RUN_TASK = "cmms_sync.tasks.run_sync"
+WRITERS = {Entity.WORK_ORDER: work_orders_write, Entity.ASSET: assets_write}
 # Errors kept on a run: enough to act on, bounded so a run of a broken mapping stays small.
 MAX_ERRORS = 500
 T = TypeVar("T")
@@ -219,7 +220,7 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
                 earliest_failure = _earliest(earliest_failure, remote_updated)
                 continue
             items.append(Incoming(external_id, prefix + external_id, values, remote_updated))
-        outcome = work_orders_write(connection, items)
+        outcome = WRITERS[entity](connection, items)
         state.counts["created"] += outcome.created
         state.counts["updated"] += outcome.updated
         state.counts["skipped"] += outcome.skipped
@@ -347,10 +348,13 @@ def run_execute(run_id: int) -> SyncRun | None:
     pulled = False
     try:
         adapter.authenticate()
-        kinds = [k for k in RUN_ENTITY_KINDS[run.entity] if k == Entity.WORK_ORDER]
+        kinds = RUN_ENTITY_KINDS[run.entity]
+        unsupported = [k for k in kinds if k not in WRITERS or not adapter.supports(k)]
+        if unsupported and run.entity != RunEntity.ALL:
+            detail = f"{connection.get_cmms_type_display()} records of this kind are not synced."
         if run.direction in (Direction.PULL, Direction.BOTH):
             for kind in kinds:
-                if adapter.supports(kind):
+                if kind not in unsupported:
                     _pull(state, connection, adapter, kind)
             pulled = True
         if run.direction in (Direction.PUSH, Direction.BOTH) and Entity.WORK_ORDER in kinds:

@@ -193,6 +193,13 @@ class FakeUpKeep(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.sessions: set[str] = set()
+        self.assets: dict[int, dict[str, Any]] = {}
+
+    def add_asset(self, **fields: Any) -> int:
+        with self.lock:
+            ident = 900 + len(self.assets)
+            self.assets[ident] = {**fields, "__id": ident, "__updated": self.tick()}
+            return ident
 
     def sample(self, n: int) -> dict[str, Any]:
         return {
@@ -235,6 +242,16 @@ class FakeUpKeep(FakeVendor):
             )
         if headers.get("Session-Token") not in self.sessions:
             return Answer(401, {"success": False, "message": "Unauthorized"})
+        if rest == "assets" and method == "GET":
+            limit = min(int(query.get("limit", 100)), self.max_limit)
+            offset = int(query.get("offset", 0))
+            since = int(query.get("updatedAtGreaterThanOrEqualTo") or 0)
+            rows = sorted(
+                (r for r in self.assets.values() if r["__updated"] >= since),
+                key=lambda r: (r["__updated"], r["__id"]),
+            )
+            page = [self.render(r) for r in rows[offset : offset + limit]]
+            return Answer(200, {"success": True, "results": page})
         if rest == "work-orders" and method == "GET":
             limit = min(int(query.get("limit", 100)), self.max_limit)
             offset = int(query.get("offset", 0))
