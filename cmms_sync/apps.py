@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -14,3 +16,8 @@ class CmmsSyncConfig(AppConfig):
         # Runs are sent by task name through Celery's registry (services.runs); the web
         # process must know the task too.
         from cmms_sync import tasks  # noqa: F401
+
+    def seed_demo(self, stdout: Any) -> None:
+        from cmms_sync.services.connections import seed_demo_connection
+
+        seed_demo_connection(stdout=stdout)

@@ -182,3 +182,35 @@ def connection_test(*, connection: Connection) -> tuple[bool, str]:
             adapter.http.close()
     connection_set_health(connection, ok=ok, detail="" if ok else detail)
     return ok, detail
+
+
+def seed_demo_connection(*, stdout: Any) -> None:
+    """An inactive example connection with one finished run, to show the pages.
+
+    Written directly: the guard would resolve the vendor's host, and demo data must
+    not depend on the network. Inactive, so the scheduler never calls it.
+    """
+    from cmms_sync.models import SyncRun
+
+    connection, created = Connection.objects.get_or_create(
+        connection_name="UpKeep (example)",
+        defaults={
+            "cmms_type": CmmsType.UPKEEP,
+            "api_url": "https://api.onupkeep.com",
+            "credentials": {"email": "maintenance@example.com", "password": "change-me"},
+            "direction": Direction.PULL,
+            "active": False,
+        },
+    )
+    if created:
+        SyncRun.objects.create(
+            connection=connection,
+            entity="work_orders",
+            direction=Direction.PULL,
+            status="partial",
+            counts={"created": 12, "updated": 3, "skipped": 40, "failed": 1, "pushed": 0},
+            errors=[{"external_id": "8412", "error": "title is required and missing."}],
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+        )
+        stdout.write("Demo CMMS connection created.\n")
