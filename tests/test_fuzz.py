@@ -27,6 +27,7 @@ from schemathesis.config._checks import (
     POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES as POSITIVE_ACCEPTED,
 )
 
+from cmms_sync.models import Connection, FieldMapping, SyncRun
 from sla.services.monitor import monitor_pass
 from tests.conftest import _wipe_tenant, bearer
 
@@ -319,6 +320,23 @@ def _make_fuzz_objects(alpha):
             "/api/v1/analytics/budgets/", {"month": "2026-01-01", "amount": 100}
         )["id"],
     }
+    # Written directly: a connection's api_url must pass the outbound guard, and the fuzz
+    # must call nothing. This one points at a port the guard refuses, so test/ and any
+    # run stop at the guard.
+    with tenant_context(alpha.tenant):
+        cmms = Connection.objects.create(
+            cmms_type="maintainx",
+            connection_name="Fuzz",
+            api_url="http://127.0.0.1:9",
+            credentials={"api_key": "k"},
+        )
+        ids["/api/v1/cmms/connections/"] = cmms.pk
+        ids["/api/v1/cmms/field-mappings/"] = FieldMapping.objects.create(
+            connection=cmms, entity="work_order", external_field="t", internal_field="title"
+        ).pk
+        ids["/api/v1/cmms/sync-runs/"] = SyncRun.objects.create(
+            connection=cmms, entity="all", direction="pull", status="succeeded"
+        ).pk
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
     # A late critical work order, so the monitor records a violation and its e-mail.
     make(
