@@ -118,7 +118,7 @@ class Asset(models.Model):
         max_length=64, unique=True, default=new_request_token, editable=False
     )
     # The record this asset is in another CMMS (``<type>:<connection>:<id>``), when synced.
-    external_ref = models.CharField(max_length=100, blank=True, editable=False)
+    external_ref = models.CharField(max_length=100, blank=True, editable=False, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -135,7 +135,7 @@ class PMSchedule(models.Model):
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_generated_at = models.DateTimeField(null=True, blank=True)
     # The plan this is in another CMMS (``<type>:<connection>:<id>``), when synced.
-    external_ref = models.CharField(max_length=100, blank=True, editable=False)
+    external_ref = models.CharField(max_length=100, blank=True, editable=False, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
