@@ -3,7 +3,10 @@ records per second, beside a plain script that only fetches and decodes the same
 the same run. Goal: the sync at least 0.5x the plain fetch. Peak memory of the sync (Python
 allocations, tracemalloc) at 2,000 and at 10,000 records shows it does not grow with them.
 
-``CMMS_SYNC_BENCH_RECORDS`` (default 10000) sets the size of the timed pull.
+``CMMS_SYNC_BENCH_RECORDS`` (default 10000) sets the size of the timed pull;
+``CMMS_SYNC_BENCH_PAGE_LATENCY`` (seconds, default 0) how long each page takes at the
+fake, to model a vendor across the internet (the sync fetches the next page while it
+writes the current one).
 """
 
 import os
@@ -23,6 +26,9 @@ from tests.cmms_sync.fake_vendors import FakeUpKeep
 
 TITLE = "CMMS sync pull, 10,000 work orders from a local UpKeep fake (records per second)"
 RECORDS = int(os.environ.get("CMMS_SYNC_BENCH_RECORDS", "10000"))
+# Seconds each page takes at the fake (0: the fake answers at once, the hardest case).
+LATENCY = float(os.environ.get("CMMS_SYNC_BENCH_PAGE_LATENCY", "0"))
+MEMORY_AT = (2_000, int(os.environ.get("CMMS_SYNC_BENCH_MEMORY_RECORDS", "10000")))
 PAGE = FakeUpKeep.max_limit
 TABLES = (
     "cmms_sync_synclink",
@@ -91,6 +97,7 @@ def run() -> list[Figure]:
     tenant = bench_tenant("bench_sync")
     truncate(tenant, *TABLES)
     with FakeUpKeep() as fake:
+        fake.page_latency = LATENCY
         fake.seed(RECORDS)
         started = time.perf_counter()
         fetched = _plain_fetch(fake)
@@ -98,7 +105,7 @@ def run() -> list[Figure]:
         with tenant_context(tenant):
             created, ours = _pull(fake)
     assert fetched == created == RECORDS, (fetched, created)
-    small, large = _peak_mib(tenant, 2_000), _peak_mib(tenant, 10_000)
+    small, large = (_peak_mib(tenant, count) for count in MEMORY_AT)
     truncate(tenant, *TABLES)
     return [
         Figure(
@@ -110,10 +117,10 @@ def run() -> list[Figure]:
             ">= 0.5x plain",
         ),
         Figure(
-            "peak memory of a 10,000-record pull",
+            f"peak memory of a {MEMORY_AT[1]:,}-record pull",
             large,
             "MiB",
-            "peak memory of a 2,000-record pull",
+            f"peak memory of a {MEMORY_AT[0]:,}-record pull",
             small,
             "flat (ratio near 1)",
         ),

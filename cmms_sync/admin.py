@@ -18,6 +18,7 @@ from core.admin_tools import ServiceAdmin, apply_each
 
 
 class ConnectionForm(forms.ModelForm):
+    api_url = forms.URLField(max_length=500, assume_scheme="https")
     credentials = forms.JSONField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

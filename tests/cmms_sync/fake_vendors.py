@@ -57,6 +57,8 @@ class FakeVendor:
     """The server, the store and the fault switchboard; subclasses speak the vendor."""
 
     stall_seconds = 3.0
+    # Seconds a list page takes to come back (0 here; benchmarks may model a remote vendor).
+    page_latency = 0.0
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -253,6 +255,8 @@ class FakeUpKeep(FakeVendor):
             page = [self.render(r) for r in rows[offset : offset + limit]]
             return Answer(200, {"success": True, "results": page})
         if rest == "work-orders" and method == "GET":
+            if self.page_latency:
+                time.sleep(self.page_latency)  # a vendor across the internet, for benchmarks
             limit = min(int(query.get("limit", 100)), self.max_limit)
             offset = int(query.get("offset", 0))
             fault = self._fault(offset // max(limit, 1))
