@@ -6,13 +6,15 @@ whose required field is missing (or cannot be read) fails alone, with the reason
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cmms_sync.adapters.base import iso, to_datetime, to_epoch_ms
 from cmms_sync.choices import Transform
+from cmms_sync.specs import Spec
+
+__all__ = ["MappingFailed", "Spec", "effective_specs", "map_inward", "map_outward"]
 
 # Internal fields that are read from the vendor but never written back to it.
 READ_ONLY_INTERNAL = frozenset({"updated_at", "completed_at"})
@@ -20,15 +22,6 @@ READ_ONLY_INTERNAL = frozenset({"updated_at", "completed_at"})
 
 class MappingFailed(ValueError):
     """One record cannot be mapped; the message says which field and why."""
-
-
-@dataclass(frozen=True)
-class Spec:
-    external_field: str
-    internal_field: str
-    transform: str = Transform.NONE
-    map: dict[str, Any] = field(default_factory=dict)
-    required: bool = False
 
 
 def _get(record: dict[str, Any], path: str) -> Any:

@@ -4,31 +4,16 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.utils.dateparse import parse_datetime
 
+from cmms_sync.adapters.errors import AuthRefused, RetryableError, VendorError
+from cmms_sync.adapters.http import VendorHttp
 from cmms_sync.choices import Entity
+from cmms_sync.specs import Spec
 
-if TYPE_CHECKING:
-    from cmms_sync.adapters.http import VendorHttp
-    from cmms_sync.mapping import Spec
-
-
-class VendorError(Exception):
-    """A call to the vendor failed for good (after retries where retrying made sense)."""
-
-
-class RetryableError(VendorError):
-    """A failure worth another try: 429, 5xx, timeouts, broken or malformed answers."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class AuthRefused(VendorError):
-    """The vendor refused the credentials (401/403): no retry changes that."""
+__all__ = ["AuthRefused", "RetryableError", "VendorError"]
 
 
 @dataclass
@@ -80,7 +65,7 @@ class Adapter:
     # The largest page the vendor serves (used when options name no page_size).
     max_page_size: ClassVar[int] = 100
     # Default field mappings per entity (see ``cmms_sync.mapping``).
-    defaults: ClassVar[dict[str, list["Spec"]]] = {}
+    defaults: ClassVar[dict[str, list[Spec]]] = {}
 
     def __init__(
         self,
@@ -88,7 +73,7 @@ class Adapter:
         api_url: str,
         credentials: dict[str, Any],
         options: dict[str, Any],
-        http: "VendorHttp",
+        http: VendorHttp,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.credentials = credentials or {}

@@ -23,7 +23,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from cmms_sync.adapters.base import AuthRefused, RetryableError, VendorError
+from cmms_sync.adapters.errors import AuthRefused, RetryableError, VendorError
 from core.outbound import ResponseTooLarge, guarded_client
 
 logger = structlog.get_logger(__name__)

@@ -379,6 +379,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "WARNING"},
+        # Their request lines carry the URL, and some vendors take keys in the query
+        # string (Fiix): never at a level that is logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

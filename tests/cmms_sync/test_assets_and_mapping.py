@@ -125,7 +125,7 @@ def test_a_record_missing_a_required_field_fails_alone_and_the_run_is_partial(in
 
 
 def test_sync_completed_carries_the_run_after_commit(
-    in_alpha, test_tenants, django_capture_on_commit_callbacks
+    in_alpha, test_tenants, api, django_capture_on_commit_callbacks
 ):
     listener = PubSubListener(test_tenants.values())
     try:
@@ -143,6 +143,8 @@ def test_sync_completed_carries_the_run_after_commit(
     assert events[0]["data"]["counts"]["created"] == 2
     assert events[0]["data"]["status"] == "succeeded"
     assert set(events[0]["data"]) == set(run_payload(run))
+    detail = api("manager").get(f"/api/v1/cmms/sync-runs/{run.pk}/").json()
+    assert events[0]["data"] == detail
 
 
 def test_the_scheduler_queues_due_connections_once_per_slot(in_alpha):

@@ -186,3 +186,20 @@ def test_a_second_run_of_the_same_connection_is_refused_while_one_is_open(in_alp
         run_request(by=None, connection=connection, entity="all")
 
     assert refused.value.code == "sync_in_progress"
+
+
+def test_no_log_line_carries_a_credential(in_alpha, caplog):
+    import logging
+
+    from tests.cmms_sync.fake_vendors import FakeFiix
+
+    caplog.set_level(logging.DEBUG)
+    with FakeFiix() as fake:
+        fake.seed(2)
+        connection = make_connection("fiix", fake)
+        fake.fail_page(0, "500", times=None)
+        sync(connection)
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (fake.access_key, fake.secret_key, fake.app_key):
+        assert secret not in logged
