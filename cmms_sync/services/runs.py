@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import (
     DurationField,
@@ -82,6 +83,7 @@ def run_request(
         raise InvalidInput({"direction": [f'"{direction}" is not a valid choice.']})
     if not connection.active:
         raise Conflict("This connection is inactive; activate it to sync.", "connection_inactive")
+    _give_up_stale(connection)
     try:
         with transaction.atomic():
             run = SyncRun.objects.create(
@@ -104,6 +106,20 @@ def run_request(
 
     transaction.on_commit(send, robust=True)
     return run
+
+
+def _give_up_stale(connection: Connection) -> None:
+    """An open run that has shown no progress for long lost its worker (or its message):
+    it ends ``failed``, so it no longer holds the connection."""
+    quiet_since = timezone.now() - timedelta(minutes=settings.CMMS_SYNC_STALE_RUN_MINUTES)
+    SyncRun.objects.filter(
+        connection=connection, status__in=OPEN_RUN_STATUSES, updated_at__lt=quiet_since
+    ).update(
+        status=RunStatus.FAILED,
+        detail="The run stopped showing progress; it was given up.",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
 
 
 def runs_due(now: datetime | None = None) -> list[SyncRun]:

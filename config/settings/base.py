@@ -422,6 +422,9 @@ CMMS_SYNC_ATTEMPTS = max(1, env_int("CMMS_SYNC_ATTEMPTS", 5))
 CMMS_SYNC_RETRY_SECONDS = float(env_int("CMMS_SYNC_RETRY_SECONDS", 2))
 CMMS_SYNC_RETRY_MAX_SECONDS = float(env_int("CMMS_SYNC_RETRY_MAX_SECONDS", 60))
 CMMS_SYNC_RETRY_AFTER_MAX_SECONDS = float(env_int("CMMS_SYNC_RETRY_AFTER_MAX_SECONDS", 300))
+# A queued or running run that shows no progress for this long lost its worker or its
+# message; the next request for that connection ends it as failed instead of a 409.
+CMMS_SYNC_STALE_RUN_MINUTES = max(1, env_int("CMMS_SYNC_STALE_RUN_MINUTES", 60))
 
 # When set, /metrics requires `Authorization: Bearer <token>`.
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")

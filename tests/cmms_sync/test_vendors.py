@@ -203,3 +203,25 @@ def test_no_log_line_carries_a_credential(in_alpha, caplog):
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (fake.access_key, fake.secret_key, fake.app_key):
         assert secret not in logged
+
+
+def test_a_run_that_stopped_showing_progress_no_longer_holds_the_connection(in_alpha, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmms_sync.models import SyncRun
+    from tests.cmms_sync.fake_vendors import FakeUpKeep
+
+    with FakeUpKeep() as fake:
+        connection = make_connection("upkeep", fake)
+    lost = run_request(by=None, connection=connection, entity="all")
+    SyncRun.objects.filter(pk=lost.pk).update(
+        status="running", updated_at=timezone.now() - timedelta(minutes=61)
+    )
+
+    fresh = run_request(by=None, connection=connection, entity="all")
+
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.FAILED
+    assert fresh.status == RunStatus.QUEUED
