@@ -170,3 +170,25 @@ def test_a_redelivered_task_of_a_finished_run_changes_nothing(in_alpha):
         assert run_execute(run.pk) is None
 
     assert len(fake.log) == log_size
+
+
+def test_the_command_runs_a_sync_by_hand(in_alpha, alpha):
+    import io
+
+    from django.core.management import call_command
+
+    with FakeUpKeep() as fake:
+        fake.seed(3)
+        connection = make_connection("upkeep", fake)
+        out = io.StringIO()
+        call_command(
+            "sync_cmms",
+            tenant=alpha.schema,
+            connection=connection.pk,
+            entity="work_orders",
+            direction="pull",
+            stdout=out,
+        )
+
+    assert "succeeded (created 3," in out.getvalue()
+    assert WorkOrder.objects.filter(external_ref__startswith=connection.ref_prefix()).count() == 3
