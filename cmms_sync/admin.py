@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
+from cmms_sync.choices import COUNT_KEYS
 from cmms_sync.models import Connection, FieldMapping, SyncRun
 from cmms_sync.services import connections, mappings, runs
 from core.admin_tools import ServiceAdmin, apply_each
@@ -199,7 +200,8 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Counts")
     def count_summary(self, obj: SyncRun) -> str:
-        return ", ".join(f"{name} {value}" for name, value in (obj.counts or {}).items())
+        counts = obj.counts or {}
+        return ", ".join(f"{key} {counts.get(key, 0)}" for key in COUNT_KEYS)
 
     @admin.display(description="Failed records")
     def error_list(self, obj: SyncRun) -> str:

@@ -65,3 +65,7 @@ class Health(models.TextChoices):
     UNKNOWN = "unknown", "Not checked yet"
     OK = "ok", "OK"
     FAILING = "failing", "Failing"
+
+
+# The counts of a run, in the order they are shown.
+COUNT_KEYS: tuple[str, ...] = ("created", "updated", "skipped", "failed", "pushed")

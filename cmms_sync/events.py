@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from cmms_sync.choices import COUNT_KEYS
 from cmms_sync.models import SyncRun
 from core.events import publish
 
@@ -34,7 +35,7 @@ def run_payload(run: SyncRun) -> dict[str, Any]:
         "force_sync": run.force_sync,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
-        "counts": run.counts,
+        "counts": {key: (run.counts or {}).get(key, 0) for key in COUNT_KEYS},
         "errors": run.errors,
         "detail": run.detail,
         "created_at": run.created_at,

@@ -36,6 +36,7 @@ from django.utils import timezone
 from cmms_sync.adapters import Adapter, AuthRefused, VendorError, adapter_for
 from cmms_sync.adapters.base import to_datetime
 from cmms_sync.choices import (
+    COUNT_KEYS,
     OPEN_RUN_STATUSES,
     RUN_ENTITY_KINDS,
     Direction,
@@ -64,7 +65,7 @@ T = TypeVar("T")
 
 
 def _counts() -> dict[str, int]:
-    return {"created": 0, "updated": 0, "skipped": 0, "failed": 0, "pushed": 0}
+    return dict.fromkeys(COUNT_KEYS, 0)
 
 
 def run_request(

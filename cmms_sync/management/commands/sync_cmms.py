@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import get_tenant_model, tenant_context
 
-from cmms_sync.choices import Direction, RunEntity
+from cmms_sync.choices import COUNT_KEYS, Direction, RunEntity
 from cmms_sync.models import Connection
 from cmms_sync.services.runs import run_execute, run_request
 from core.exceptions import Conflict, InvalidInput
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             finished = run_execute(run.pk)
         if finished is None:
             raise CommandError("The run was taken by a worker meanwhile.")
-        counts = ", ".join(f"{k} {v}" for k, v in finished.counts.items())
+        counts = ", ".join(f"{key} {finished.counts.get(key, 0)}" for key in COUNT_KEYS)
         self.stdout.write(f"Run {finished.pk}: {finished.status} ({counts}) {finished.detail}")
         for error in finished.errors[:20]:
             self.stdout.write(f"  {error['external_id']}: {error['error']}")
