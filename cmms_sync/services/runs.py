@@ -279,7 +279,19 @@ def push_candidates(connection: Connection, since: datetime) -> Any:
     )
 
 
-def _push(state: RunState, connection: Connection, adapter: Adapter) -> None:
+def _theirs_is_newer(adapter: Adapter, external_id: str, order: WorkOrder) -> bool:
+    """Whether the vendor changed the record after we last changed ours (theirs wins)."""
+    record = adapter.fetch(Entity.WORK_ORDER, external_id)
+    try:
+        remote = adapter.updated_at(Entity.WORK_ORDER, record)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return False
+    return remote is not None and remote > order.updated_at
+
+
+def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_remote: bool) -> None:
+    """Send our changed work orders. ``check_remote``: a push not preceded by a pull in
+    this run reads each record first, so a newer change of the vendor's is not overwritten."""
     entity = Entity.WORK_ORDER
     started = timezone.now()
     since = connection.last_pushed_at or connection.created_at
@@ -290,6 +302,9 @@ def _push(state: RunState, connection: Connection, adapter: Adapter) -> None:
         body = map_outward(specs, values)
         external_id = order.external_ref.removeprefix(prefix) if order.external_ref else ""
         try:
+            if external_id and check_remote and _theirs_is_newer(adapter, external_id, order):
+                state.counts["skipped"] += 1
+                continue
             if external_id:
                 record = adapter.update(entity, external_id, body)
             else:
@@ -376,7 +391,7 @@ def run_execute(run_id: int) -> SyncRun | None:
             pulled = True
         if run.direction in (Direction.PUSH, Direction.BOTH) and Entity.WORK_ORDER in kinds:
             connection.refresh_from_db(fields=["last_pushed_at", "created_at"])
-            _push(state, connection, adapter)
+            _push(state, connection, adapter, check_remote=run.direction == Direction.PUSH)
     except AuthRefused as exc:
         status, detail = RunStatus.FAILED, str(exc)
     except VendorError as exc:

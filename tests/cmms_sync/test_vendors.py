@@ -225,3 +225,21 @@ def test_a_run_that_stopped_showing_progress_no_longer_holds_the_connection(in_a
     lost.refresh_from_db()
     assert lost.status == RunStatus.FAILED
     assert fresh.status == RunStatus.QUEUED
+
+
+def test_a_push_alone_never_overwrites_a_newer_change_of_the_vendors(in_alpha, vendor):
+    cmms_type, fake = vendor
+    (ident,) = fake.seed(1)
+    connection = make_connection(cmms_type, fake)
+    sync(connection)
+    (order,) = synced(connection)
+    work_order_update(by=None, work_order=order, title="Ours, older")
+    time.sleep(0.01)
+    title_field = {"fiix": "strDescription", "maximo": "description"}.get(cmms_type, "title")
+    fake.change(ident, **{title_field: "Theirs, newer"})
+
+    run = sync(connection, direction="push")
+
+    assert run.counts["pushed"] == 0
+    assert run.counts["skipped"] == 1
+    assert fake.records[ident][title_field] == "Theirs, newer"
