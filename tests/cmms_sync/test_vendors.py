@@ -143,16 +143,14 @@ def test_a_vendor_failing_mid_paging_fails_the_run_and_a_clean_rerun_has_the_exa
 
 
 @pytest.mark.parametrize("kind", ["500", "429", "malformed", "drop", "timeout"])
-def test_passing_faults_are_retried_and_the_run_completes(in_alpha, kind):
-    from tests.cmms_sync.fake_vendors import FakeUpKeep
+def test_passing_faults_are_retried_and_the_run_completes(in_alpha, vendor, kind):
+    cmms_type, fake = vendor
+    fake.seed(7)
+    connection = make_connection(cmms_type, fake, page_size=3)
+    fake.fail_page(1, kind, times=1)
+    started = time.monotonic()
 
-    with FakeUpKeep() as fake:
-        fake.seed(7)
-        connection = make_connection("upkeep", fake, page_size=3)
-        fake.fail_page(1, kind, times=1)
-        started = time.monotonic()
-
-        run = sync(connection)
+    run = sync(connection)
 
     assert run.status == RunStatus.SUCCEEDED, run.detail
     assert run.counts["created"] == 7
