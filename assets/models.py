@@ -117,6 +117,8 @@ class Asset(models.Model):
     request_token = models.CharField(
         max_length=64, unique=True, default=new_request_token, editable=False
     )
+    # The record this asset is in another CMMS (``<type>:<connection>:<id>``), when synced.
+    external_ref = models.CharField(max_length=100, blank=True, editable=False, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,6 +128,11 @@ class Asset(models.Model):
         constraints = [
             # "PUMP-1" and "pump-1" would be the same label on the shop floor.
             models.UniqueConstraint(Upper("asset_id"), name="assets_asset_id_unique_ignoring_case"),
+            models.UniqueConstraint(
+                fields=["external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="assets_asset_unique_external_ref",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ api_v1 = [
     path("notifications/", include("notifications.api.urls")),
     path("sla/", include("sla.api.urls")),
     path("", include("iot.api.urls")),
+    path("cmms/", include("cmms_sync.api.urls")),
 ]
 
 urlpatterns = [

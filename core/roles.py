@@ -29,9 +29,9 @@ STAFF_ROLES: frozenset[str] = frozenset({Role.MANAGER, Role.PLANNER})
 # Roles that can be given work (assignees of work orders, labor entries).
 WORKER_ROLES: frozenset[str] = frozenset({Role.MANAGER, Role.PLANNER, Role.TECHNICIAN})
 
-DOMAIN_APP_LABELS: frozenset[str] = frozenset(
-    {"assets", "maintenance", "inventory", "sla", "iot", "cmms_sync"}
-)
+# Apps whose records the whole team reads (view_*). Connections to other CMMS products
+# are not among them: managers and planners alone read those (cmms_sync's own rules).
+DOMAIN_APP_LABELS: frozenset[str] = frozenset({"assets", "maintenance", "inventory", "sla", "iot"})
 
 # What a manager may not touch even in their own tenant: the role definitions
 # themselves (fixed by this module) and raw permission rows.

@@ -29,6 +29,7 @@ from schemathesis.config._checks import (
     POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES as POSITIVE_ACCEPTED,
 )
 
+from cmms_sync.models import Connection, FieldMapping, SyncRun
 from sla.services.monitor import monitor_pass
 from tests.conftest import _wipe_tenant, bearer
 
@@ -352,6 +353,23 @@ def _make_fuzz_objects(alpha):
     ids["/api/v1/iot/anomalies/"] = client.get("/api/v1/iot/anomalies/").json()["results"][0]["id"]
     ran = client.post("/api/v1/diagnostics/run/", {"asset_id": "FZ-1", "test_type": "full"})
     assert ran.status_code == 201, ran.content
+    # Written directly: a connection's api_url must pass the outbound guard, and the fuzz
+    # must call nothing. This one points at a port the guard refuses, so test/ and any
+    # run stop at the guard.
+    with tenant_context(alpha.tenant):
+        cmms = Connection.objects.create(
+            cmms_type="maintainx",
+            connection_name="Fuzz",
+            api_url="http://127.0.0.1:9",
+            credentials={"api_key": "k"},
+        )
+        ids["/api/v1/cmms/connections/"] = cmms.pk
+        ids["/api/v1/cmms/field-mappings/"] = FieldMapping.objects.create(
+            connection=cmms, entity="work_order", external_field="t", internal_field="title"
+        ).pk
+        ids["/api/v1/cmms/sync-runs/"] = SyncRun.objects.create(
+            connection=cmms, entity="all", direction="pull", status="succeeded"
+        ).pk
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
     # A late critical work order, so the monitor records a violation and its e-mail.
     make(

@@ -34,6 +34,10 @@ class AssetFilter(django_filters.FilterSet):
     manufacturer = django_filters.CharFilter(lookup_expr="iexact")
     installed_after = django_filters.DateFilter(field_name="install_date", lookup_expr="gte")
     installed_before = django_filters.DateFilter(field_name="install_date", lookup_expr="lte")
+    external_ref = django_filters.CharFilter(label="The record in another CMMS (exact)")
+    external_ref__startswith = django_filters.CharFilter(
+        field_name="external_ref", lookup_expr="startswith", label="external_ref starts with"
+    )
 
     class Meta:
         model = Asset

@@ -71,10 +71,11 @@ class AssetSerializer(StrictModelSerializer):
             *ASSET_FIELDS,
             "location_path",
             "request_url",
+            "external_ref",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "external_ref", "created_at", "updated_at"]
         # asset_id uniqueness (case-insensitive) is the service's to judge.
         extra_kwargs = {"asset_id": {"validators": []}}
 

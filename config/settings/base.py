@@ -272,6 +272,10 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "notifications.choices.ChannelKind",
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
         "ClockEnum": "sla.choices.Clock",
+        "SyncRunStatusEnum": "cmms_sync.choices.RunStatus",
+        "SyncEntityEnum": "cmms_sync.choices.Entity",
+        "SyncRunEntityEnum": "cmms_sync.choices.RunEntity",
+        "SyncDirectionEnum": "cmms_sync.choices.Direction",
         "SlaStateEnum": "maintenance.api.serializers.SLA_STATES",
         "RoleEnum": "core.roles.Role",
     },
@@ -346,6 +350,12 @@ TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
     ),
     # Creates the monthly reading partitions ahead and drops those past retention.
     "iot-partitions": ("iot.tasks.maintain_partitions", 6 * 3600, 600),
+    # Each tenant queues the runs of its connections due by their schedule_minutes.
+    "cmms-sync-schedule": (
+        "cmms_sync.tasks.schedule_due",
+        env_int("CMMS_SYNC_SCHEDULE_EVERY_SECONDS", 60),
+        20,
+    ),
 }
 
 # --- IoT ---------------------------------------------------------------------
@@ -397,6 +407,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "WARNING"},
+        # Their request lines carry the URL, and some vendors take keys in the query
+        # string (Fiix): never at a level that is logged.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -425,6 +439,20 @@ TENANT_URL_PORT = env_str("TENANT_URL_PORT", "8000")
 # Outbound calls to tenants' targets (webhooks, other CMMS products) go to public https
 # addresses only; these networks (CIDRs) are allowed too, over http or https.
 OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", "")
+
+# --- Sync with other CMMS products (cmms_sync) ----------------------------------
+# Each call to a vendor: the time it may take, the size of its answer, and how often it
+# is tried (backoff from CMMS_SYNC_RETRY_SECONDS doubling up to the max, with jitter;
+# a Retry-After is honoured up to its own cap).
+CMMS_SYNC_TIMEOUT_SECONDS = float(env_int("CMMS_SYNC_TIMEOUT_SECONDS", 30))
+CMMS_SYNC_MAX_RESPONSE_BYTES = env_int("CMMS_SYNC_MAX_RESPONSE_BYTES", 50 * 1024 * 1024)
+CMMS_SYNC_ATTEMPTS = max(1, env_int("CMMS_SYNC_ATTEMPTS", 5))
+CMMS_SYNC_RETRY_SECONDS = float(env_int("CMMS_SYNC_RETRY_SECONDS", 2))
+CMMS_SYNC_RETRY_MAX_SECONDS = float(env_int("CMMS_SYNC_RETRY_MAX_SECONDS", 60))
+CMMS_SYNC_RETRY_AFTER_MAX_SECONDS = float(env_int("CMMS_SYNC_RETRY_AFTER_MAX_SECONDS", 300))
+# A queued or running run that shows no progress for this long lost its worker or its
+# message; the next request for that connection ends it as failed instead of a 409.
+CMMS_SYNC_STALE_RUN_MINUTES = max(1, env_int("CMMS_SYNC_STALE_RUN_MINUTES", 60))
 
 # When set, /metrics requires `Authorization: Bearer <token>`.
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")

@@ -21,3 +21,10 @@ LOG_FORMAT = "json"
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = LOG_LEVEL
 HEALTH_CELERY_TIMEOUT = 0.5
+
+# Vendor fakes answer at once: retry quickly, and give a stalled fake little time.
+CMMS_SYNC_TIMEOUT_SECONDS = 2.0
+CMMS_SYNC_ATTEMPTS = 3
+CMMS_SYNC_RETRY_SECONDS = 0.01
+CMMS_SYNC_RETRY_MAX_SECONDS = 0.05
+CMMS_SYNC_RETRY_AFTER_MAX_SECONDS = 1.0

@@ -13,6 +13,20 @@ from typing import Any
 from rest_framework import serializers
 
 UNKNOWN_FIELD = "Unknown field: this route does not take it."
+BLANK_NOT_NULL = "An empty string is not a value of this field: send a value, or null for none."
+
+# Fields whose values are never text: DRF reads an empty form field of these as null,
+# which a JSON client would never mean and the schema does not allow.
+NOT_TEXT_FIELDS = (
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+    serializers.DateField,
+    serializers.DateTimeField,
+    serializers.TimeField,
+    serializers.DurationField,
+    serializers.RelatedField,
+)
 
 
 class StrictFieldsMixin:
@@ -28,6 +42,9 @@ class StrictFieldsMixin:
             too_long = self._too_long(data)
             if too_long:
                 raise serializers.ValidationError(too_long)
+            blank = self._blank_for_not_text(data)
+            if blank:
+                raise serializers.ValidationError(blank)
         return super().to_internal_value(data)  # type: ignore[misc]
 
     def to_representation(self, instance: Any) -> Any:
@@ -40,6 +57,16 @@ class StrictFieldsMixin:
             finally:
                 self.partial = True
         return super().to_representation(instance)  # type: ignore[misc]
+
+    def _blank_for_not_text(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
+        return {
+            name: [BLANK_NOT_NULL]
+            for name, field in self.fields.items()
+            if not field.read_only
+            and isinstance(field, NOT_TEXT_FIELDS)
+            and name in data
+            and data.get(name) == ""
+        }
 
     def _too_long(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
         # Lengths count what was sent: DRF trims surrounding whitespace before its own

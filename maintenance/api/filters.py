@@ -21,6 +21,9 @@ class WorkOrderFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     work_type = django_filters.MultipleChoiceFilter(choices=WorkType.choices)
     source = django_filters.MultipleChoiceFilter(choices=Source.choices)
+    external_ref__startswith = django_filters.CharFilter(
+        field_name="external_ref", lookup_expr="startswith", label="external_ref starts with"
+    )
     asset_id = django_filters.CharFilter(field_name="asset__asset_id")
     assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")

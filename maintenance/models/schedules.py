@@ -134,6 +134,8 @@ class PMSchedule(models.Model):
     active = models.BooleanField(default=True, db_index=True)
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_generated_at = models.DateTimeField(null=True, blank=True)
+    # The plan this is in another CMMS (``<type>:<connection>:<id>``), when synced.
+    external_ref = models.CharField(max_length=100, blank=True, editable=False, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +143,13 @@ class PMSchedule(models.Model):
         ordering = ["name"]
         verbose_name = "PM schedule"
         permissions = [("generate_pmschedule", "Can generate work orders from PM schedules")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="maintenance_pmschedule_unique_external_ref",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

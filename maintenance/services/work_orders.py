@@ -784,3 +784,24 @@ def comment_add(*, by: User | None, work_order: WorkOrder, body: str) -> Comment
         actor=by,
     )
     return comment
+
+
+@transaction.atomic
+def work_order_link_external(*, by: User | None, work_order: WorkOrder, external_ref: str) -> None:
+    """Record the id another system gave this work order (whatever its status).
+
+    ``updated_at`` is left alone: the link is bookkeeping, not a change of the work,
+    and a sync must not take it for one to send back.
+    """
+    work_order = _lock(work_order)
+    if work_order.external_ref == external_ref:
+        return
+    _check_external_ref(external_ref, exclude_pk=work_order.pk)
+    before = work_order.external_ref
+    WorkOrder.objects.filter(pk=work_order.pk).update(external_ref=external_ref)
+    audit_record(
+        actor=by,
+        action="work_order.link_external",
+        obj=work_order,
+        changes={"external_ref": {"before": before, "after": external_ref}},
+    )

@@ -146,10 +146,18 @@ class ScheduleSerializer(StrictModelSerializer):
             "active",
             "next_due_at",
             "last_generated_at",
+            "external_ref",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "next_due_at", "last_generated_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "next_due_at",
+            "last_generated_at",
+            "external_ref",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"name": {"validators": []}}
 
     def to_internal_value(self, data: Any) -> Any:

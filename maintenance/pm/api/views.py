@@ -58,7 +58,14 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_LOOKUP
     search_fields = ["name", "description"]
     ordering_fields = ["name", "next_due_at", "last_generated_at", "created_at"]
-    filterset_fields = ["trigger_type", "active", "maintenance_type", "schedule_mode", "asset_type"]
+    filterset_fields = {
+        "trigger_type": ["exact"],
+        "active": ["exact"],
+        "maintenance_type": ["exact"],
+        "schedule_mode": ["exact"],
+        "asset_type": ["exact"],
+        "external_ref": ["exact", "startswith"],
+    }
     action_permissions = {
         "generate": ["maintenance.generate_pmschedule"],
         "forecast": ["maintenance.view_pmschedule"],

@@ -1,0 +1,129 @@
+"""The interface every vendor adapter implements, and the errors it raises."""
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from django.utils.dateparse import parse_datetime
+
+from cmms_sync.adapters.errors import AuthRefused, RetryableError, VendorError
+from cmms_sync.adapters.http import VendorHttp
+from cmms_sync.choices import Entity
+from cmms_sync.specs import Spec
+
+__all__ = ["AuthRefused", "RetryableError", "VendorError"]
+
+
+@dataclass
+class Page:
+    """One page of the vendor's records, as the vendor sent them."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """A vendor's time: epoch milliseconds (number or digits) or an ISO string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise ValueError("not a time")
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    if isinstance(value, str):
+        parsed = parse_datetime(value.strip().replace(" ", "T", 1))
+        if parsed is None:
+            raise ValueError(f"{value!r} is not a date-time")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{value!r} is not a date-time")
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def b64_restid(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii").replace("=", "-")
+
+
+class Adapter:
+    """Talks to one vendor for one connection.
+
+    ``list_changed`` yields pages of records changed at or after ``since`` (all
+    records when None), through the vendor's own paging; ``fetch``, ``create`` and
+    ``update`` work on one record. ``external_id`` and ``updated_at`` read a record.
+    """
+
+    entities: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER})
+    # The largest page the vendor serves (used when options name no page_size).
+    max_page_size: ClassVar[int] = 100
+    # Default field mappings per entity (see ``cmms_sync.mapping``).
+    defaults: ClassVar[dict[str, list[Spec]]] = {}
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        credentials: dict[str, Any],
+        options: dict[str, Any],
+        http: VendorHttp,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.credentials = credentials or {}
+        self.options = options or {}
+        self.http = http
+
+    @property
+    def page_size(self) -> int:
+        wanted = self.options.get("page_size")
+        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0:
+            return min(wanted, self.max_page_size)
+        return self.max_page_size
+
+    def supports(self, entity: str) -> bool:
+        return entity in self.entities
+
+    def authenticate(self) -> None:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Sign in and read one record: proves the address and the credentials."""
+        self.authenticate()
+        saved = self.options
+        self.options = {**saved, "page_size": 1}
+        try:
+            next(iter(self.list_changed(sorted(self.entities)[-1], None)), None)
+        finally:
+            self.options = saved
+
+    def list_changed(self, entity: str, since: datetime | None) -> Iterator[Page]:
+        raise NotImplementedError
+
+    def fetch(self, entity: str, external_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create a record; answers the record as the vendor holds it (with its id)."""
+        raise NotImplementedError
+
+    def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def external_id(self, entity: str, record: dict[str, Any]) -> str:
+        value = record.get("id")
+        if value is None or value == "":
+            raise ValueError("The record has no id.")
+        return str(value)
+
+    def updated_at(self, entity: str, record: dict[str, Any]) -> datetime | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End the session where the vendor has one."""

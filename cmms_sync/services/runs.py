@@ -1,0 +1,430 @@
+"""Sync runs: asked for (one open run per connection, held by the database), then run
+by a worker: pull the vendor's changes, push ours, and report.
+
+Pull reads the records changed since the watermark (the vendor's ``updated_at`` of
+the newest record a finished run saw; ``>=``, so records sharing that moment are
+read again rather than missed) through the vendor's paging, and writes each page
+before asking for the next (the next page is fetched meanwhile, so the network and
+the database work side by side). The watermark moves only when a run has read
+every page; a run that fails midway leaves it, and the re-run reads those pages
+again: records already written are matched by ``external_ref`` and skipped, so
+nothing is duplicated and nothing is missed.
+"""
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.utils import timezone
+
+from cmms_sync.adapters import Adapter, AuthRefused, VendorError, adapter_for
+from cmms_sync.adapters.base import to_datetime
+from cmms_sync.choices import (
+    COUNT_KEYS,
+    OPEN_RUN_STATUSES,
+    RUN_ENTITY_KINDS,
+    Direction,
+    Entity,
+    RunEntity,
+    RunStatus,
+)
+from cmms_sync.events import announce_run
+from cmms_sync.mapping import MappingFailed, Spec, effective_specs, map_inward, map_outward
+from cmms_sync.models import Connection, FieldMapping, SyncLink, SyncRun
+from cmms_sync.services.connections import connection_set_health
+from cmms_sync.services.records import Incoming, assets_write, describe, work_orders_write
+from config.celery import app
+from core.exceptions import Conflict, InvalidInput
+from core.models import User
+from maintenance.models import WorkOrder
+from maintenance.services.work_orders import work_order_link_external
+
+logger = structlog.get_logger(__name__)
+
+RUN_TASK = "cmms_sync.tasks.run_sync"
+WRITERS = {Entity.WORK_ORDER: work_orders_write, Entity.ASSET: assets_write}
+# Errors kept on a run: enough to act on, bounded so a run of a broken mapping stays small.
+MAX_ERRORS = 500
+T = TypeVar("T")
+
+
+def _counts() -> dict[str, int]:
+    return dict.fromkeys(COUNT_KEYS, 0)
+
+
+def run_request(
+    *,
+    by: User | None,
+    connection: Connection,
+    entity: str,
+    direction: str | None = None,
+    force_sync: bool = False,
+) -> SyncRun:
+    """Queue a run; 409 while another run of the connection is queued or running."""
+    if entity not in RunEntity.values:
+        raise InvalidInput({"entity": [f'"{entity}" is not a valid choice.']})
+    direction = direction or connection.direction
+    if direction not in Direction.values:
+        raise InvalidInput({"direction": [f'"{direction}" is not a valid choice.']})
+    if not connection.active:
+        raise Conflict("This connection is inactive; activate it to sync.", "connection_inactive")
+    _give_up_stale(connection)
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                connection=connection,
+                entity=entity,
+                direction=direction,
+                force_sync=bool(force_sync),
+                counts=_counts(),
+                requested_by=by if by is not None and by.is_authenticated else None,
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "A sync of this connection is already queued or running.", "sync_in_progress"
+        ) from exc
+
+    def send() -> None:
+        # By name: the task module imports this one. Through the registry, so Celery's
+        # own eager mode (tests) runs it in place.
+        app.tasks[RUN_TASK].apply_async(args=[run.pk])
+
+    transaction.on_commit(send, robust=True)
+    return run
+
+
+def _give_up_stale(connection: Connection) -> None:
+    """An open run that has shown no progress for long lost its worker (or its message):
+    it ends ``failed``, so it no longer holds the connection."""
+    quiet_since = timezone.now() - timedelta(minutes=settings.CMMS_SYNC_STALE_RUN_MINUTES)
+    SyncRun.objects.filter(
+        connection=connection, status__in=OPEN_RUN_STATUSES, updated_at__lt=quiet_since
+    ).update(
+        status=RunStatus.FAILED,
+        detail="The run stopped showing progress; it was given up.",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def runs_due(now: datetime | None = None) -> list[SyncRun]:
+    """Queue a run of every active connection whose schedule says it is due."""
+    now = now or timezone.now()
+    queued = []
+    due = Connection.objects.filter(active=True, schedule_minutes__gt=0).filter(
+        Q(last_scheduled_at__isnull=True)
+        | Q(
+            last_scheduled_at__lte=now
+            - ExpressionWrapper(
+                F("schedule_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+            )
+        )
+    )
+    for connection in due:
+        with transaction.atomic():
+            claimed = Connection.objects.filter(
+                pk=connection.pk, last_scheduled_at=connection.last_scheduled_at
+            ).update(last_scheduled_at=now)
+            if not claimed:
+                continue  # another beat took it
+            # Still running from last time: the next slot will do.
+            with contextlib.suppress(Conflict):
+                queued.append(run_request(by=None, connection=connection, entity=RunEntity.ALL))
+    return queued
+
+
+@dataclass
+class RunState:
+    run: SyncRun
+    counts: dict[str, int] = field(default_factory=_counts)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def fail_record(self, external_id: str, error: str) -> None:
+        self.counts["failed"] += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"external_id": external_id, "error": error[:500]})
+
+    def save_progress(self) -> None:
+        SyncRun.objects.filter(pk=self.run.pk).update(
+            counts=self.counts, errors=self.errors, updated_at=timezone.now()
+        )
+
+
+def _prefetched(pages: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """The pages of ``pages``, the next one fetched in a thread while the caller works."""
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        slots.put(("page", page), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(("error", exc))
+
+    worker = threading.Thread(target=produce, daemon=True, name="cmms-sync-prefetch")
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _specs(connection: Connection, adapter: Adapter, entity: str) -> list[Spec]:
+    overrides = [
+        Spec(m.external_field, m.internal_field, m.transform, m.map or {}, m.required)
+        for m in FieldMapping.objects.filter(connection=connection, entity=entity)
+    ]
+    return effective_specs(adapter.defaults.get(entity, []), overrides)
+
+
+def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str) -> None:
+    """Pull one kind of record; moves its watermark when every page was read."""
+    since = None if state.run.force_sync else to_datetime(connection.watermarks.get(entity))
+    specs = _specs(connection, adapter, entity)
+    newest: datetime | None = since
+    earliest_failure: datetime | None = None
+    prefix = connection.ref_prefix()
+    for page in _prefetched(iter(adapter.list_changed(entity, since))):
+        items: list[Incoming] = []
+        for record in page.records:
+            try:
+                external_id = adapter.external_id(entity, record)
+            except (ValueError, TypeError) as exc:
+                state.fail_record("", str(exc))
+                continue
+            try:
+                remote_updated = adapter.updated_at(entity, record)
+            except (ValueError, TypeError, OverflowError, OSError):
+                remote_updated = None
+            if remote_updated is not None and (newest is None or remote_updated > newest):
+                newest = remote_updated
+            try:
+                values = map_inward(specs, record)
+            except MappingFailed as exc:
+                state.fail_record(external_id, str(exc))
+                earliest_failure = _earliest(earliest_failure, remote_updated)
+                continue
+            items.append(Incoming(external_id, prefix + external_id, values, remote_updated))
+        outcome = WRITERS[entity](connection, items)
+        state.counts["created"] += outcome.created
+        state.counts["updated"] += outcome.updated
+        state.counts["skipped"] += outcome.skipped
+        for error in outcome.errors:
+            state.fail_record(error["external_id"], error["error"])
+        for moment in outcome.failed_at:
+            earliest_failure = _earliest(earliest_failure, moment)
+        state.save_progress()
+    # Every page read: from here on only newer changes matter, except records that failed,
+    # which the next run reads again (the watermark stops at the first of them).
+    mark = newest
+    if earliest_failure is not None and (mark is None or earliest_failure < mark):
+        mark = earliest_failure
+    if mark is not None:
+        with transaction.atomic():
+            current = Connection.objects.select_for_update().get(pk=connection.pk)
+            current.watermarks = {**current.watermarks, entity: mark.isoformat()}
+            current.save(update_fields=["watermarks", "updated_at"])
+            connection.watermarks = current.watermarks
+
+
+def _earliest(current: datetime | None, moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return current
+    return moment if current is None or moment < current else current
+
+
+def push_candidates(connection: Connection, since: datetime) -> Any:
+    """Our work orders changed since ``since`` that this connection has not seen as they are."""
+    seen = SyncLink.objects.filter(
+        connection=connection, entity=Entity.WORK_ORDER, object_id=OuterRef("pk")
+    ).values("local_updated_at")[:1]
+    return (
+        WorkOrder.objects.filter(updated_at__gt=since)
+        .filter(Q(external_ref="") | Q(external_ref__startswith=connection.ref_prefix()))
+        .annotate(seen_at=Subquery(seen))
+        .filter(Q(seen_at__isnull=True) | Q(updated_at__gt=F("seen_at")))
+        .order_by("updated_at", "id")
+    )
+
+
+def _theirs_is_newer(adapter: Adapter, external_id: str, order: WorkOrder) -> bool:
+    """Whether the vendor changed the record after we last changed ours (theirs wins)."""
+    record = adapter.fetch(Entity.WORK_ORDER, external_id)
+    try:
+        remote = adapter.updated_at(Entity.WORK_ORDER, record)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return False
+    return remote is not None and remote > order.updated_at
+
+
+def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_remote: bool) -> None:
+    """Send our changed work orders. ``check_remote``: a push not preceded by a pull in
+    this run reads each record first, so a newer change of the vendor's is not overwritten."""
+    entity = Entity.WORK_ORDER
+    started = timezone.now()
+    since = connection.last_pushed_at or connection.created_at
+    specs = _specs(connection, adapter, entity)
+    prefix = connection.ref_prefix()
+    for order in push_candidates(connection, since).iterator(chunk_size=200):
+        values = {spec.internal_field: getattr(order, spec.internal_field, None) for spec in specs}
+        body = map_outward(specs, values)
+        external_id = order.external_ref.removeprefix(prefix) if order.external_ref else ""
+        try:
+            if external_id and check_remote and _theirs_is_newer(adapter, external_id, order):
+                state.counts["skipped"] += 1
+                continue
+            if external_id:
+                record = adapter.update(entity, external_id, body)
+            else:
+                record = adapter.create(entity, body)
+                external_id = adapter.external_id(entity, record)
+        except AuthRefused:
+            raise
+        except (VendorError, ValueError) as exc:
+            state.fail_record(external_id or order.number, str(exc))
+            continue
+        remote_updated = None
+        with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
+            remote_updated = adapter.updated_at(entity, record)
+        with transaction.atomic():
+            if order.external_ref != prefix + external_id:
+                try:
+                    work_order_link_external(
+                        by=None, work_order=order, external_ref=prefix + external_id
+                    )
+                except InvalidInput as exc:
+                    state.fail_record(external_id, describe(exc))
+                    continue
+            SyncLink.objects.update_or_create(
+                connection=connection,
+                entity=entity,
+                object_id=order.pk,
+                defaults={
+                    "external_id": external_id,
+                    "local_updated_at": order.updated_at,
+                    "remote_updated_at": remote_updated,
+                },
+            )
+        state.counts["pushed"] += 1
+        if state.counts["pushed"] % 50 == 0:
+            state.save_progress()
+    if not state.counts["failed"]:
+        Connection.objects.filter(pk=connection.pk).update(last_pushed_at=started)
+
+
+def _claim(run_id: int) -> SyncRun | None:
+    with transaction.atomic():
+        run = (
+            SyncRun.objects.select_for_update()
+            .select_related("connection")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or run.status not in OPEN_RUN_STATUSES:
+            return None  # a redelivered message of a finished run
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at", "updated_at"])
+        return run
+
+
+def run_execute(run_id: int) -> SyncRun | None:
+    """Carry out a queued run (or resume one whose worker died): safe to call twice."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    connection = run.connection
+    state = RunState(run)
+    state.counts = {**_counts(), **(run.counts or {})} if run.counts else _counts()
+    state.errors = list(run.errors or [])
+    adapter = adapter_for(
+        cmms_type=connection.cmms_type,
+        api_url=connection.api_url,
+        credentials=connection.credentials,
+        options=connection.options,
+    )
+    status, detail = RunStatus.SUCCEEDED, ""
+    pulled = False
+    try:
+        adapter.authenticate()
+        kinds = RUN_ENTITY_KINDS[run.entity]
+        unsupported = [k for k in kinds if k not in WRITERS or not adapter.supports(k)]
+        if unsupported and run.entity != RunEntity.ALL:
+            detail = f"{connection.get_cmms_type_display()} records of this kind are not synced."
+        if run.direction in (Direction.PULL, Direction.BOTH):
+            for kind in kinds:
+                if kind not in unsupported:
+                    _pull(state, connection, adapter, kind)
+            pulled = True
+        if run.direction in (Direction.PUSH, Direction.BOTH) and Entity.WORK_ORDER in kinds:
+            connection.refresh_from_db(fields=["last_pushed_at", "created_at"])
+            _push(state, connection, adapter, check_remote=run.direction == Direction.PUSH)
+    except AuthRefused as exc:
+        status, detail = RunStatus.FAILED, str(exc)
+    except VendorError as exc:
+        status, detail = RunStatus.FAILED, str(exc)
+    except Exception as exc:
+        logger.exception("cmms_sync_run_crashed", run=run.pk)
+        status, detail = RunStatus.FAILED, f"The run stopped: {type(exc).__name__}."
+    finally:
+        with contextlib.suppress(VendorError):
+            adapter.close()  # closing a session is a courtesy
+        adapter.http.close()
+    if status == RunStatus.SUCCEEDED and state.counts["failed"]:
+        status = RunStatus.PARTIAL
+    now = timezone.now()
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=status,
+            detail=detail[:1000],
+            counts=state.counts,
+            errors=state.errors,
+            finished_at=now,
+            updated_at=now,
+        )
+        if pulled and status != RunStatus.FAILED:
+            Connection.objects.filter(pk=connection.pk).update(last_synced_at=now)
+        connection_set_health(connection, ok=status != RunStatus.FAILED, detail=detail)
+        run.refresh_from_db()
+        announce_run(run)
+    logger.info(
+        "cmms_sync_run_finished",
+        run=run.pk,
+        connection=connection.pk,
+        status=status,
+        **state.counts,
+    )
+    return run
