@@ -93,24 +93,6 @@ def _save_state(streams: list[MetricStream]) -> None:
         cursor.execute(SAVE_STATE, columns)
 
 
-def _score(stream: MetricStream, value: float) -> float:
-    spread = math.sqrt(max(stream.variance, 0.0))
-    # A perfectly steady signal has no spread; a floor keeps the score finite.
-    floor = max(1e-9, abs(stream.mean) * 1e-6)
-    return abs(value - stream.mean) / max(spread, floor)
-
-
-def _learn(stream: MetricStream, value: float, alpha: float) -> None:
-    if stream.seen == 0:
-        stream.mean, stream.variance = value, 0.0
-    else:
-        diff = value - stream.mean
-        step = alpha * diff
-        stream.mean += step
-        stream.variance = (1 - alpha) * (stream.variance + diff * step)
-    stream.seen += 1
-
-
 def _alert_severity(score: float, limit: float) -> str:
     return Severity.HIGH if score >= 2 * limit else Severity.MEDIUM
 
@@ -146,32 +128,49 @@ def streams_advance(
         points = series[key]
         fresh = stream.readings == 0
         stream.readings += len(points)
+        # The state in locals while the batch runs through it: model attributes and the
+        # open anomaly's descriptor cost more than the arithmetic, thousands of times.
+        mean, variance, seen = stream.mean, stream.variance, stream.seen
+        streak, episode = stream.normal_streak, stream.open_anomaly
+        last_at = stream.last_reading_at
         for at, value in points:
-            if not fresh and at <= stream.last_reading_at:
+            if not fresh and at <= last_at:
                 continue
-            score = _score(stream, value) if stream.seen >= warmup else 0.0
+            score = 0.0
+            if seen >= warmup:
+                # A perfectly steady signal has no spread; a floor keeps the score finite.
+                spread = max(math.sqrt(max(variance, 0.0)), 1e-9, abs(mean) * 1e-6)
+                score = abs(value - mean) / spread
             if score > limit:
-                stream.normal_streak = 0
-                if stream.open_anomaly is None:
-                    anomaly = Anomaly(
+                streak = 0
+                if episode is None:
+                    episode = Anomaly(
                         asset_id=stream.asset_id,
                         metric=stream.metric,
                         value=value,
-                        expected=stream.mean,
+                        expected=mean,
                         score=min(score, 1e12),
                         detected_at=now,
                         reading_timestamp=at,
                     )
-                    opened.append(anomaly)
-                    stream.open_anomaly = anomaly
+                    opened.append(episode)
+                continue
+            if seen == 0:
+                mean, variance = value, 0.0
             else:
-                _learn(stream, value, alpha)
-                stream.normal_streak += 1
-                if stream.open_anomaly is not None and stream.normal_streak >= clear_after:
-                    stream.open_anomaly.status = AnomalyStatus.CLOSED
-                    stream.open_anomaly.closed_at = at
-                    closed.append(stream.open_anomaly)
-                    stream.open_anomaly = None
+                diff = value - mean
+                step = alpha * diff
+                mean += step
+                variance = (1 - alpha) * (variance + diff * step)
+            seen += 1
+            streak += 1
+            if episode is not None and streak >= clear_after:
+                episode.status = AnomalyStatus.CLOSED
+                episode.closed_at = at
+                closed.append(episode)
+                episode = None
+        stream.mean, stream.variance, stream.seen = mean, variance, seen
+        stream.normal_streak, stream.open_anomaly = streak, episode
         newest = points[-1]
         if fresh or newest[0] >= stream.last_reading_at:
             stream.last_reading_at, stream.last_value = newest

@@ -3,9 +3,10 @@
 The API, the MQTT bridge and the CSV import all come here. A batch of up to
 ``IOT_MAX_BATCH`` readings is checked item by item (each bad one is named by its
 index; the good ones land), deduplicated on (device, metric, timestamp) with the
-later item winning, copied into a temporary staging table with ``COPY`` and moved
-into the partitioned ``iot_reading`` with one ``INSERT ... ON CONFLICT DO UPDATE``,
-so a resend overwrites what it resends. No object is made per reading.
+later item winning, and copied into the partitioned ``iot_reading`` with ``COPY``;
+a batch that resends stored readings goes through a staging table and one
+``INSERT ... ON CONFLICT DO UPDATE`` instead, so a resend overwrites what it resends.
+No object is made per reading.
 
 Then, per batch and not per reading: each (device, metric) stream's latest reading
 and anomaly state move on (``iot.services.anomalies``), the extremes of each stream
@@ -21,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assets.choices import SEVERITY_RANK, AlertSource, Operator
@@ -189,9 +191,8 @@ def _copy_text(text: str) -> str:
     return text
 
 
-def _copy_rows(rows: list[Row]) -> None:
-    """The rows into staging in one COPY (written as one block of text, not row by row),
-    then into the readings with one upsert."""
+def _copy_block(rows: list[Row]) -> bytes:
+    """The rows in COPY's text format, as one block (written at once, not row by row)."""
     stamps: dict[datetime, str] = {}
     lines = []
     for pk, metric, ts, value, unit in rows:
@@ -199,12 +200,36 @@ def _copy_rows(rows: list[Row]) -> None:
         if stamp is None:
             stamp = stamps[ts] = ts.isoformat()
         lines.append(f"{pk}\t{_copy_text(metric)}\t{stamp}\t{value!r}\t{_copy_text(unit)}\n")
-    block = "".join(lines)
+    return "".join(lines).encode()
+
+
+def _copy_rows(rows: list[Row]) -> None:
+    """The rows into the readings.
+
+    Readings are nearly always new (a sensor moves on in time), so the batch is first
+    copied straight into ``iot_reading``, as fast as any write can be. When some of it
+    is already stored (a resend), the unique key refuses that copy; it is undone to its
+    savepoint and the batch goes through staging and one upsert instead, so the later
+    value wins. Rows go in key order either way: two batches that overlap wait for
+    each other instead of deadlocking.
+    """
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    block = _copy_block(rows)
+    columns = "(device_id, metric, ts, value, unit)"
     with connection.cursor() as cursor:
-        cursor.execute(STAGING_DDL)
         raw = cursor.cursor
-        with raw.copy(f"COPY {STAGING} (device_id, metric, ts, value, unit) FROM STDIN") as copy:
-            copy.write(block.encode())
+        try:
+            with (
+                transaction.atomic(),
+                raw.copy(f"COPY iot_reading {columns} FROM STDIN") as copy,
+            ):
+                copy.write(block)
+            return
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            pass
+        cursor.execute(STAGING_DDL)
+        with raw.copy(f"COPY {STAGING} {columns} FROM STDIN") as copy:
+            copy.write(block)
         cursor.execute(UPSERT)
         # Emptied now, not only at commit: a caller's outer transaction may ingest again.
         cursor.execute(f"TRUNCATE {STAGING}")
