@@ -33,6 +33,8 @@ DOMINANT_VALUE_SHARE = 0.98
 REGIME_SILHOUETTE = 0.85
 REGIME_MAX_CLUSTERS = 8
 REGIME_SAMPLE = 4000
+# Within-regime spread below this share of the total: the column is a setting.
+REGIME_EXPLAINED = 1e-3
 
 
 @dataclass
@@ -271,6 +273,21 @@ def _find_regimes(
     return discrete, best[1], scale
 
 
+def _explained(column: np.ndarray, regime: np.ndarray) -> bool:
+    ok = ~np.isnan(column)
+    total = float(np.std(column[ok])) if ok.any() else 0.0
+    if total == 0:
+        return True
+    within = np.sqrt(
+        sum(
+            float(np.var(column[ok & (regime == r)])) * int((ok & (regime == r)).sum())
+            for r in np.unique(regime[ok])
+        )
+        / int(ok.sum())
+    )
+    return within < REGIME_EXPLAINED * total
+
+
 def fit_feature_spec(
     histories: list[AssetHistory],
     metrics: list[str],
@@ -299,9 +316,11 @@ def fit_feature_spec(
         spec.regime_columns = columns
         spec.regime_centres = centres
         spec.regime_scale = scale
-        # The settings themselves become the regime, not a signal.
-        spec.kept = [i for i in informative if i not in columns]
     regime = spec.regime_of(values)
+    if regimes is not None:
+        # A column the regimes explain almost entirely is the operating setting itself,
+        # not a health signal.
+        spec.kept = [i for i in informative if not _explained(values[:, i], regime)]
     x = values[:, spec.kept]
     count = max(spec.regimes, 1)
     mean = np.zeros((count, len(spec.kept)))
