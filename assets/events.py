@@ -8,7 +8,9 @@ maintenance counts readings and watches alerts without the register knowing
 it exists.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from assets.models import Alert, Asset, Failure, MeterReading, PerformanceRecord
@@ -92,3 +94,15 @@ class AlertRaised(DomainEvent):
 
     alert: Alert
     escalated: bool
+
+
+@dataclass(frozen=True)
+class MetricSeriesRecorded(DomainEvent):
+    """Metric readings recorded together (one IoT batch): per asset primary key and
+    lower-cased metric name, the ``(timestamp, value)`` points in time order.
+
+    One fact per batch, however many readings, so condition-based PM looks at its
+    plans once per batch and follows each series reading by reading in memory.
+    """
+
+    series: Mapping[int, Mapping[str, Sequence[tuple[datetime, float]]]]

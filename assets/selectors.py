@@ -1,5 +1,6 @@
 """Reads on the asset register that are more than a filter."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -97,6 +98,14 @@ def location_subtree_ids(location: Location) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _most_specific(candidates: Iterable[Threshold]) -> dict[str, list[Threshold]]:
+    scoped: dict[str, dict[int, list[Threshold]]] = {}
+    for threshold in candidates:
+        rank = 0 if threshold.asset_id else (1 if threshold.asset_type else 2)
+        scoped.setdefault(threshold.metric, {}).setdefault(rank, []).append(threshold)
+    return {metric: by_rank[min(by_rank)] for metric, by_rank in scoped.items()}
+
+
 def thresholds_for(asset: Asset) -> dict[str, list[Threshold]]:
     """Active thresholds per metric for ``asset``: its own, else its type's, else the tenant's."""
     candidates = Threshold.objects.filter(active=True).filter(
@@ -104,11 +113,31 @@ def thresholds_for(asset: Asset) -> dict[str, list[Threshold]]:
         | Q(asset__isnull=True, asset_type=asset.asset_type)
         | Q(asset__isnull=True, asset_type="")
     )
-    scoped: dict[str, dict[int, list[Threshold]]] = {}
-    for threshold in candidates:
-        rank = 0 if threshold.asset_id else (1 if threshold.asset_type else 2)
-        scoped.setdefault(threshold.metric, {}).setdefault(rank, []).append(threshold)
-    return {metric: by_rank[min(by_rank)] for metric, by_rank in scoped.items()}
+    return _most_specific(candidates)
+
+
+def thresholds_for_many(assets: Iterable[Asset]) -> dict[int, dict[str, list[Threshold]]]:
+    """``thresholds_for`` of many assets in one query, by asset primary key."""
+    assets = list(assets)
+    if not assets:
+        return {}
+    types = {asset.asset_type for asset in assets}
+    candidates = list(
+        Threshold.objects.filter(active=True).filter(
+            Q(asset__in=[asset.pk for asset in assets])
+            | Q(asset__isnull=True, asset_type__in=types)
+            | Q(asset__isnull=True, asset_type="")
+        )
+    )
+    return {
+        asset.pk: _most_specific(
+            t
+            for t in candidates
+            if t.asset_id == asset.pk
+            or (t.asset_id is None and t.asset_type in ("", asset.asset_type))
+        )
+        for asset in assets
+    }
 
 
 def failures(

@@ -20,6 +20,7 @@ api_v1 = [
     path("analytics/", include("analytics.api.urls")),
     path("notifications/", include("notifications.api.urls")),
     path("sla/", include("sla.api.urls")),
+    path("", include("iot.api.urls")),
 ]
 
 urlpatterns = [

@@ -47,6 +47,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "iot:anomaly",
         "asset:alert",
         "sync:completed",
+        "diagnostics:completed",
     }
 )
 

@@ -9,6 +9,7 @@ from assets.events import (
     AlertRaised,
     FailureNamesWorkOrder,
     MeterReadingRecorded,
+    MetricSeriesRecorded,
     PerformanceRecorded,
 )
 from core.exceptions import Forbidden, InvalidInput
@@ -58,6 +59,11 @@ def record_alert(event: AlertRaised) -> None:
 @reacts_to(PerformanceRecorded)
 def check_performance(event: PerformanceRecorded) -> None:
     triggers.on_performance(event.record)
+
+
+@reacts_to(MetricSeriesRecorded)
+def follow_metric_series(event: MetricSeriesRecorded) -> None:
+    triggers.on_metric_series(event.series)
 
 
 @reacts_to(WorkOrderStatusChanged)

@@ -9,6 +9,7 @@ test's transaction and are rolled back.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -16,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -86,6 +88,16 @@ CONFIG = {
     "phases": {"coverage": {"enabled": False}},
     "generation": {"mode": "all", "allow-x00": False},
     "operations": [
+        # Metric readings are judged one by one: a batch with bad readings is accepted
+        # (202) with each refused by its index, as the contract says, so a schema-invalid
+        # reading is not a refused request.
+        {
+            "include-path-regex": "^/api/v1/iot/metrics/$",
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": MAY_REFUSE},
+                "negative_data_rejection": {"enabled": False},
+            },
+        },
         {
             "include-method-regex": "^(POST|PUT|PATCH)$",
             "checks": {"positive_data_acceptance": {"expected-statuses": MAY_REFUSE}},
@@ -119,8 +131,9 @@ class ManagerToken:
 def _real_path(route: str, generated: dict, ids: dict, step: int) -> dict:
     # As text, like the generated values: schemathesis re-checks a case changed here.
     real = dict(generated)
-    if "asset_id" in real:
-        real["asset_id"] = "FZ-1"
+    for name in ("asset_id", "device_id"):
+        if name in real:
+            real[name] = "FZ-1"
     if "step_id" in real:
         real["step_id"] = str(step)
     collection = route.split("{id}")[0]
@@ -318,7 +331,26 @@ def _make_fuzz_objects(alpha):
         "/api/v1/analytics/budgets/": make(
             "/api/v1/analytics/budgets/", {"month": "2026-01-01", "amount": 100}
         )["id"],
+        "/api/v1/iot/device-tokens/": make("/api/v1/iot/device-tokens/", {"device_id": "FZ-1"})[
+            "id"
+        ],
     }
+    # Readings of FZ-1, a spike among them, so anomalies and diagnostics have objects.
+    now = timezone.now()
+    readings = [
+        {
+            "device_id": "FZ-1",
+            "metric": "flow",
+            "value": 50.0 if i == 39 else 1.0 + (i % 3) / 10,
+            "timestamp": (now - timedelta(minutes=40 - i)).isoformat(),
+        }
+        for i in range(40)
+    ]
+    ingested = client.post("/api/v1/iot/metrics/", readings, format="json")
+    assert ingested.status_code == 202, ingested.content
+    ids["/api/v1/iot/anomalies/"] = client.get("/api/v1/iot/anomalies/").json()["results"][0]["id"]
+    ran = client.post("/api/v1/diagnostics/run/", {"asset_id": "FZ-1", "test_type": "full"})
+    assert ran.status_code == 201, ran.content
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
     # A late critical work order, so the monitor records a violation and its e-mail.
     make(
@@ -357,7 +389,8 @@ def _make_fuzz_objects(alpha):
 
 
 def _concrete(route: str, ids: dict, step: int) -> str:
-    path = route.replace("{asset_id}", "FZ-1").replace("{step_id}", str(step))
+    path = route.replace("{asset_id}", "FZ-1").replace("{device_id}", "FZ-1")
+    path = path.replace("{step_id}", str(step))
     if "{id}" in path:
         collection = path.split("{id}")[0]
         path = path.replace("{id}", str(ids[collection]))

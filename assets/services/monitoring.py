@@ -38,7 +38,8 @@ CONDITION_ALERT_SEVERITY = {Condition.POOR: Severity.MEDIUM, Condition.CRITICAL:
 THRESHOLD_FIELDS = ("asset", "asset_type", "metric", "operator", "value", "severity", "active")
 
 
-def _breaches(operator: str, value: Decimal, limit: Decimal) -> bool:
+def threshold_breached(operator: str, value: Decimal, limit: Decimal) -> bool:
+    """Whether ``value`` crosses ``limit`` the way ``operator`` says."""
     return {
         Operator.GT: value > limit,
         Operator.GTE: value >= limit,
@@ -190,7 +191,9 @@ def _evaluate(
     raised = []
     limits = thresholds_for(asset)
     for metric, value in values.items():
-        breached = [t for t in limits.get(metric, []) if _breaches(t.operator, value, t.value)]
+        breached = [
+            t for t in limits.get(metric, []) if threshold_breached(t.operator, value, t.value)
+        ]
         if not breached:
             continue
         worst = max(breached, key=lambda t: SEVERITY_RANK[t.severity])

@@ -344,7 +344,35 @@ TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
         NOTIFICATION_SWEEP_EVERY_SECONDS,
         30,
     ),
+    # Creates the monthly reading partitions ahead and drops those past retention.
+    "iot-partitions": ("iot.tasks.maintain_partitions", 6 * 3600, 600),
 }
+
+# --- IoT ---------------------------------------------------------------------
+# Readings older than this are dropped, a whole monthly partition at a time (a month is
+# dropped once its last day is older), and refused at ingestion.
+IOT_RETENTION_DAYS = max(1, env_int("IOT_RETENTION_DAYS", 400))
+# Monthly partitions kept ready ahead of the current month.
+IOT_PARTITION_MONTHS_AHEAD = max(1, env_int("IOT_PARTITION_MONTHS_AHEAD", 3))
+# Readings in one request or MQTT message, and the largest body the metrics route reads.
+IOT_MAX_BATCH = 10_000
+IOT_MAX_BODY_BYTES = env_int("IOT_MAX_BODY_BYTES", 4 * 1024 * 1024)
+# Online anomaly detection per (device, metric): weight of each new reading in the
+# running mean and variance, readings seen before judging, and how far (in standard
+# deviations) a reading must stray to be anomalous.
+IOT_EWMA_ALPHA = float(env_str("IOT_EWMA_ALPHA", "0.1"))
+IOT_ANOMALY_WARMUP = max(2, env_int("IOT_ANOMALY_WARMUP", 20))
+IOT_ANOMALY_Z = float(env_str("IOT_ANOMALY_Z", "4"))
+# An anomaly episode ends after this many normal readings of the metric in a row.
+IOT_EPISODE_CLEAR_READINGS = max(1, env_int("IOT_EPISODE_CLEAR_READINGS", 10))
+# The broker the MQTT bridge subscribes to.
+MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Bridges of one installation share the subscription (each message goes to one of them);
+# empty: a plain subscription.
+MQTT_SHARED_GROUP = env_str("MQTT_SHARED_GROUP", "cmms")
+# How long the bridge gathers messages into one batch, and its longest reconnect pause.
+MQTT_BATCH_SECONDS = float(env_str("MQTT_BATCH_SECONDS", "0.2"))
+MQTT_MAX_BACKOFF_SECONDS = max(1, env_int("MQTT_MAX_BACKOFF_SECONDS", 30))
 
 # --- Email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -6,6 +6,7 @@ transaction that recorded the fact, so the work order and its cause commit
 together (see ``maintenance.reactions``).
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -110,6 +111,54 @@ def _conditions(asset: Asset, values: dict[str, Decimal], at: datetime) -> None:
                 _occur(schedule, asset, state, at)
                 state.condition_fired = True
         state.save()
+
+
+def _follow_condition(
+    schedule: PMSchedule, asset: Asset, state: PMScheduleAsset, value: Decimal | float, at: datetime
+) -> None:
+    breach = COMPARE[schedule.condition_operator](value, schedule.condition_threshold)
+    if not breach:
+        state.condition_since, state.condition_fired = None, False
+        return
+    state.condition_since = state.condition_since or at
+    held = at - state.condition_since >= timedelta(minutes=schedule.condition_duration_minutes)
+    if held and not state.condition_fired:
+        _occur(schedule, asset, state, at)
+        state.condition_fired = True
+
+
+def on_metric_series(series: Mapping[int, Mapping[str, Sequence[tuple[datetime, float]]]]) -> None:
+    """Condition-based plans follow a batch of metric readings (IoT), reading by reading in
+    time order, with the same rule as one reading at a time: one query for the plans per
+    batch, and a plan's state is read and saved once per asset, not once per reading."""
+    schedules = list(
+        PMSchedule.objects.filter(active=True, trigger_type=TriggerType.CONDITION_BASED)
+        .exclude(condition_metric="")
+        .select_related("calendar", "template")
+        .prefetch_related("assets")
+        .order_by("pk")
+    )
+    if not schedules:
+        return
+    watched = {schedule.condition_metric.lower() for schedule in schedules}
+    asset_ids = [pk for pk, metrics in series.items() if watched & set(metrics)]
+    for asset in Asset.objects.filter(pk__in=asset_ids).order_by("pk"):
+        if asset.status in RETIRED:
+            continue
+        metrics = series[asset.pk]
+        for schedule in schedules:
+            points = metrics.get(schedule.condition_metric.lower())
+            if not points:
+                continue
+            covers = schedule.asset_type == asset.asset_type or any(
+                member.pk == asset.pk for member in schedule.assets.all()
+            )
+            if not covers:
+                continue
+            state = _state(schedule, asset)
+            for at, value in points:
+                _follow_condition(schedule, asset, state, value, at)
+            state.save()
 
 
 def on_alert(alert: Alert, escalated: bool) -> None:

@@ -40,6 +40,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "sweep-orphaned-attachments",
         "sla-monitor",
         "resend-stalled-notifications",
+        "iot-partitions",
     }
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
@@ -57,6 +58,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
     assert schedule["resend-stalled-notifications"]["args"][0] == (
         "notifications.tasks.resend_stalled"
     )
+    assert schedule["iot-partitions"]["args"][0] == "iot.tasks.maintain_partitions"
 
 
 @pytest.mark.live

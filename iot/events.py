@@ -1,0 +1,52 @@
+"""The public shape of IoT objects, as their endpoints return them and events carry them."""
+
+from typing import Any
+
+from iot.models import Anomaly, DeviceToken, DiagnosticRun
+
+ANOMALY_EVENT = "iot:anomaly"
+DIAGNOSTICS_EVENT = "diagnostics:completed"
+
+
+def anomaly_payload(anomaly: Anomaly) -> dict[str, Any]:
+    """An anomaly as ``GET /api/v1/iot/anomalies/`` lists it and ``iot:anomaly`` carries it."""
+    return {
+        "id": anomaly.pk,
+        "device_id": anomaly.asset.asset_id,
+        "metric": anomaly.metric,
+        "value": anomaly.value,
+        "expected": anomaly.expected,
+        "score": anomaly.score,
+        "detected_at": anomaly.detected_at,
+        "reading_timestamp": anomaly.reading_timestamp,
+        "status": anomaly.status,
+        "closed_at": anomaly.closed_at,
+    }
+
+
+def diagnostic_payload(run: DiagnosticRun) -> dict[str, Any]:
+    """A diagnostic run as the run and history routes return it and
+    ``diagnostics:completed`` carries it."""
+    return {
+        "id": run.pk,
+        "asset_id": run.asset.asset_id,
+        "test_type": run.test_type,
+        "result": run.result,
+        "score": run.score,
+        "findings": run.findings,
+        "parameters": run.parameters,
+        "ran_at": run.ran_at,
+    }
+
+
+def device_token_payload(token: DeviceToken) -> dict[str, Any]:
+    """A device token as listed: never the secret, only its first characters."""
+    return {
+        "id": token.pk,
+        "device_id": token.asset.asset_id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+    }

@@ -1,0 +1,39 @@
+"""Run the MQTT bridge: device readings from the broker into every tenant (see iot.mqtt)."""
+
+import signal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from iot.mqtt import Bridge
+
+
+class Command(BaseCommand):
+    help = "Subscribe to cmms/+/+/metrics and ingest the readings devices publish."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default=settings.MQTT_URL, help="Broker (MQTT_URL).")
+        parser.add_argument(
+            "--group", default=settings.MQTT_SHARED_GROUP, help="Shared subscription group."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        def _subscribed(topic: str) -> None:
+            self.stdout.write(f"Subscribed to {topic}")
+            self.stdout.flush()
+
+        bridge = Bridge(
+            options["url"],
+            group=options["group"],
+            batch_seconds=settings.MQTT_BATCH_SECONDS,
+            on_subscribed=_subscribed,
+        )
+
+        def _stop(signum: int, frame: Any) -> None:
+            bridge.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.stdout.write(f"MQTT bridge on {options['url']} ({bridge.subscription})")
+        bridge.run()
