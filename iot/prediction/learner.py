@@ -69,10 +69,13 @@ class LearnerSettings:
     l2_regularization: float = 1.0
     max_features: float = 0.5
     # Metrics whose windowed mean correlates less than this with the label are noise.
-    min_relevance: float = 0.0
+    min_relevance: float = 0.1
     # One thread: OpenMP threads spin, and on a busy two-core host two of them run
     # many times slower than one.
     threads: int = 1
+    # Cut points fitted at most (a seeded sample): neighbouring days of one life say
+    # nearly the same thing, and the fitting time grows with the rows.
+    max_samples: int | None = 8_000
     # Held-out errors are counted up to this true remaining life (None: 1.2 x cap).
     horizon: float | None = None
     seed: int = 0
@@ -212,7 +215,8 @@ def cross_validate(data: TrainingSet, settings: LearnerSettings) -> Validation:
     errors: list[np.ndarray] = []
     splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=settings.seed)
     for train_idx, test_idx in splitter.split(data.features, data.labels, data.groups):
-        model = settings.regressor().fit(data.features[train_idx], data.labels[train_idx])
+        fit_idx = _sample(train_idx, settings)
+        model = settings.regressor().fit(data.features[fit_idx], data.labels[fit_idx])
         truth = data.truth[test_idx]
         scored = ~np.isnan(truth)
         if horizon is not None:
@@ -231,6 +235,13 @@ def cross_validate(data: TrainingSet, settings: LearnerSettings) -> Validation:
         points=len(err),
         horizon_days=horizon,
     )
+
+
+def _sample(rows: np.ndarray, settings: LearnerSettings) -> np.ndarray:
+    if settings.max_samples is None or len(rows) <= settings.max_samples:
+        return rows
+    rng = np.random.default_rng(settings.seed)
+    return np.sort(rng.choice(rows, settings.max_samples, replace=False))
 
 
 def _clip(predicted: np.ndarray, cap: float | None) -> np.ndarray:
@@ -346,7 +357,8 @@ def _train(
             f"recorded failure; at least {MIN_FAILED_ASSETS} are needed."
         )
     validation = cross_validate(data, settings) if validate else Validation(None, None, 0)
-    regressor = settings.regressor().fit(data.features, data.labels)
+    fit_idx = _sample(np.arange(len(data.labels)), settings)
+    regressor = settings.regressor().fit(data.features[fit_idx], data.labels[fit_idx])
     return TrainedModel(
         spec=spec,
         regressor=regressor,
