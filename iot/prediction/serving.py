@@ -72,6 +72,15 @@ def load_model(record: PredictionModel) -> TrainedModel:
     return model
 
 
+def model_unreadable(record: PredictionModel, error: str) -> None:
+    """A ready model whose bytes cannot be read is failed with the reason, so the
+    version before it answers from now on and the model list says what happened."""
+    logger.warning("prediction_model_unreadable", model=record.pk, error=error)
+    PredictionModel.objects.filter(pk=record.pk, status=ModelStatus.READY).update(
+        status=ModelStatus.FAILED, error=error
+    )
+
+
 def forget_loaded_models() -> None:
     with _loaded_lock:
         _loaded.clear()
@@ -85,8 +94,9 @@ def predictions_for(asset_ids: list[int], as_of: dict[int, datetime]) -> dict[in
     """Days from each device's latest reading to its predicted failure (set-based).
 
     Devices without readings get no forecast; nor does any device while no model is
-    ready, or when the newest ready model's bytes cannot be read (logged, and the
-    health endpoint answers without a prediction rather than failing).
+    ready, or when the newest ready model's bytes cannot be read (that model is then
+    failed with the reason, and the health endpoint answers without a prediction
+    rather than failing).
     """
     wanted = [pk for pk in asset_ids if pk in as_of]
     if not wanted:
@@ -109,7 +119,7 @@ def predictions_for(asset_ids: list[int], as_of: dict[int, datetime]) -> dict[in
     try:
         model = load_model(record)
     except CorruptModel as exc:
-        logger.warning("prediction_model_unreadable", model=record.pk, error=str(exc))
+        model_unreadable(record, str(exc))
         return out
     lives = current_lives(missing, model.metrics)
     fresh: dict[str, object] = {}
