@@ -349,6 +349,9 @@ def _make_fuzz_objects(alpha):
     ingested = client.post("/api/v1/iot/metrics/", readings, format="json")
     assert ingested.status_code == 202, ingested.content
     ids["/api/v1/iot/anomalies/"] = client.get("/api/v1/iot/anomalies/").json()["results"][0]["id"]
+    trained = client.post("/api/v1/iot/models/train/", {}, format="json")
+    assert trained.status_code == 202, trained.content
+    ids["/api/v1/iot/models/"] = trained.json()["id"]
     ran = client.post("/api/v1/diagnostics/run/", {"asset_id": "FZ-1", "test_type": "full"})
     assert ran.status_code == 201, ran.content
     step = client.get(f"/api/v1/work-orders/{work_order['id']}/steps/").json()[0]["id"]
