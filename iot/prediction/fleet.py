@@ -34,7 +34,9 @@ def from_days(days: float) -> datetime:
 def fleet_metrics(asset_ids: list[int] | None = None) -> list[str]:
     """The numeric metrics the tenant's devices report, most frequent first."""
     where, params = (
-        ("WHERE device_id = ANY(%s)", [asset_ids]) if asset_ids is not None else ("", [])
+        ("WHERE device_id = ANY(%s)", [asset_ids])
+        if asset_ids is not None
+        else ("WHERE device_id IN (SELECT id FROM assets_asset)", [])
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -76,7 +78,8 @@ def training_fleet() -> tuple[list[AssetHistory], list[str]]:
     metrics = fleet_metrics()
     if not metrics:
         return [], []
-    rows = _daily_rows("WHERE TRUE", [], metrics)
+    # Readings outlive a deleted asset (no foreign key): only registered assets teach.
+    rows = _daily_rows("WHERE r.device_id IN (SELECT id FROM assets_asset)", [], metrics)
     failures: dict[int, list[float]] = defaultdict(list)
     for asset_pk, occurred_at in Failure.objects.filter(asset_id__in=list(rows)).values_list(
         "asset_id", "occurred_at"
