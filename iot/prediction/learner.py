@@ -276,8 +276,18 @@ class TrainedModel:
         if np.isnan(history.values[start:stop][:, self.spec.kept]).all():
             return None
         row = self.spec.transform(history, start, stop)[-1:]
-        value = float(_clip(self.regressor.predict(row), self.settings.cap)[0])
+        with threadpool_limits(limits=self.settings.threads):
+            value = float(_clip(self.regressor.predict(row), self.settings.cap)[0])
         return value if math.isfinite(value) else None
+
+
+def _load_native() -> None:
+    """Load scikit-learn's native parts now: thread limits only reach libraries already
+    loaded, and the first training of a process would otherwise run unlimited."""
+    import sklearn.cluster
+    import sklearn.ensemble
+    import sklearn.metrics
+    import sklearn.model_selection  # noqa: F401
 
 
 def _relevant_metrics(data: TrainingSet, spec: FeatureSpec, floor: float) -> list[int]:
@@ -315,6 +325,7 @@ def train(
 ) -> TrainedModel:
     """Fit a remaining-life model on a fleet; raise InsufficientData when it cannot."""
     settings = settings or LearnerSettings()
+    _load_native()
     with threadpool_limits(limits=settings.threads):
         return _train(histories, metrics, settings, validate=validate)
 
