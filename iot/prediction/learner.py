@@ -54,7 +54,7 @@ class LearnerSettings:
     """Choices made by grouped cross-validation on run-to-failure fleets."""
 
     cap: float | None = 130.0
-    window: int = 30
+    window: int = 50
     use_age: bool = True
     use_baseline: bool = True
     # Cut points need this many readings in the life: a prediction from two readings

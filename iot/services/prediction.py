@@ -49,10 +49,18 @@ def prediction_model_request(*, by: User | None, queue: bool = True) -> Predicti
         changes=changes_between({}, {"status": record.status, "version": record.version}),
     )
     if queue:
-        # By name: the task module imports this one. Through the registry, so Celery's own
-        # eager mode (tests) runs it in place.
-        transaction.on_commit(lambda: app.tasks[TRAIN_TASK].delay(record.pk))
+        transaction.on_commit(lambda: _queue_training(record.pk))
     return record
+
+
+def _queue_training(model_id: int) -> None:
+    # By name: the task module imports this one, and a web process has not imported it
+    # (tenant-schemas-celery stamps the tenant on the message). Celery's own eager mode
+    # (tests) runs it in place.
+    if app.conf.task_always_eager:
+        app.tasks[TRAIN_TASK].apply(args=[model_id])
+    else:
+        app.send_task(TRAIN_TASK, args=[model_id])
 
 
 def _finish(record_id: int, **fields: Any) -> bool:
