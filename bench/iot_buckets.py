@@ -44,7 +44,7 @@ def _fill(end) -> None:
         cursor.execute("TRUNCATE iot_reading")
         cursor.execute(
             "INSERT INTO iot_reading (device_id, metric, ts, value) "
-            "SELECT a.id, 'temperature', %s - make_interval(mins => m), 20 + (m % 97) / 10.0 "
+            "SELECT a.id, 'temperature', %s - make_interval(mins => m), 20 + (m %% 97) / 10.0 "
             "FROM assets_asset a CROSS JOIN generate_series(1, %s) m "
             "WHERE a.asset_id LIKE 'TS-%%'",
             [end, MINUTES],

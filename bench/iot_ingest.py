@@ -43,14 +43,10 @@ def _rows(start) -> list[tuple[str, str, str, float]]:
         at = (start + timedelta(minutes=minute)).isoformat()
         for device in range(DEVICES):
             for index, metric in enumerate(METRICS):
-                rows.append(
-                    (
-                        f"DEV-{device:04d}",
-                        metric,
-                        at,
-                        40.0 + index + (minute * 7 + device) % 13 / 10,
-                    )
-                )
+                # Ordinary running values, inside the default alert thresholds.
+                base = 55.0 if index == 0 else 1.0
+                value = base + (minute * 7 + device) % 13 / 10
+                rows.append((f"DEV-{device:04d}", metric, at, value))
     return rows
 
 

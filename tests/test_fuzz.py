@@ -82,7 +82,8 @@ MAY_REFUSE = [*POSITIVE_ACCEPTED, "400"]
 CROSS_PARAMETER_READS = (
     "^/api/v1/(assets/statistics|preventive-maintenance/statistics"
     "|preventive-maintenance/schedules/[^/]+/forecast"
-    "|sla/performance|analytics/(overview|trends|costs|device-performance))/$"
+    "|sla/performance|analytics/(overview|trends|costs|device-performance)"
+    "|iot/devices/[^/]+/metrics)/$"
 )
 CONFIG = {
     "phases": {"coverage": {"enabled": False}},

@@ -101,20 +101,44 @@ class AnomalySerializer(PublicShapeMixin, StrictModelSerializer):
         read_only_fields = fields
 
 
-class ReadingSerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    value = serializers.FloatField()
-    unit = serializers.CharField()
-    timestamp = serializers.DateTimeField()
-
-
-class BucketSerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    bucket_start = serializers.DateTimeField()
-    min = serializers.FloatField()
-    max = serializers.FloatField()
-    avg = serializers.FloatField()
-    count = serializers.IntegerField()
+_NUMBER = {"type": "number", "format": "double"}
+READING_ROW = {
+    "type": "object",
+    "properties": {
+        "metric": {"type": "string"},
+        "value": _NUMBER,
+        "unit": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time"},
+    },
+    "required": ["metric", "value", "unit", "timestamp"],
+}
+BUCKET_ROW = {
+    "type": "object",
+    "properties": {
+        "metric": {"type": "string"},
+        "bucket_start": {"type": "string", "format": "date-time"},
+        "min": _NUMBER,
+        "max": _NUMBER,
+        "avg": _NUMBER,
+        "count": {"type": "integer"},
+    },
+    "required": ["metric", "bucket_start", "min", "max", "avg", "count"],
+}
+# Raw readings come a page at a time; with `bucket`, the buckets come as a plain list.
+DEVICE_METRICS_RESPONSE: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "previous": {"type": "string", "format": "uri", "nullable": True},
+                "results": {"type": "array", "items": READING_ROW},
+            },
+            "required": ["next", "previous", "results"],
+        },
+        {"type": "array", "items": BUCKET_ROW},
+    ]
+}
 
 
 class MetricsQuerySerializer(QueryParametersSerializer):

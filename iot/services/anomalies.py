@@ -17,8 +17,10 @@ forward only, and never re-reads history.
 
 import math
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from assets.choices import AlertSource, Severity
 from assets.models import Asset
@@ -32,18 +34,63 @@ from iot.models import Anomaly, MetricStream
 StreamKey = tuple[int, str]
 Point = tuple[datetime, float]
 
-STATE_FIELDS = [
-    "unit",
-    "last_value",
-    "last_reading_at",
-    "readings",
-    "seen",
-    "mean",
-    "variance",
-    "normal_streak",
-    "open_anomaly",
-    "updated_at",
-]
+# One statement for every stream of the batch (Django's bulk_update builds a CASE per
+# field and row, which costs more to compile than the update itself).
+SAVE_STATE = """
+UPDATE iot_metricstream s SET unit = v.unit, last_value = v.last_value,
+    last_reading_at = v.last_reading_at, readings = v.readings, seen = v.seen, mean = v.mean,
+    variance = v.variance, normal_streak = v.normal_streak, open_anomaly_id = v.open_anomaly_id,
+    updated_at = now()
+FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::timestamptz[], %s::bigint[],
+            %s::bigint[], %s::float8[], %s::float8[], %s::int[], %s::bigint[])
+    AS v(id, unit, last_value, last_reading_at, readings, seen, mean, variance, normal_streak,
+         open_anomaly_id)
+WHERE s.id = v.id
+"""
+
+
+NEW_STREAMS = """
+INSERT INTO iot_metricstream (asset_id, metric, unit, last_value, last_reading_at, readings,
+    seen, mean, variance, normal_streak, created_at, updated_at)
+SELECT v.asset_id, v.metric, v.unit, v.last_value, v.last_reading_at, 0, 0, 0, 0, 0, now(), now()
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::timestamptz[])
+    AS v(asset_id, metric, unit, last_value, last_reading_at)
+ON CONFLICT (asset_id, metric) DO NOTHING
+"""
+
+
+def _new_stream_columns(
+    series: dict[StreamKey, list[Point]], units: dict[StreamKey, str]
+) -> list[list[Any]]:
+    keys = sorted(series)  # a fixed order, as the locks that follow
+    return [
+        [pk for pk, _ in keys],
+        [metric for _, metric in keys],
+        [units[key] for key in keys],
+        [series[key][-1][1] for key in keys],
+        [series[key][-1][0] for key in keys],
+    ]
+
+
+def _save_state(streams: list[MetricStream]) -> None:
+    columns: list[list[Any]] = [[] for _ in range(10)]
+    for stream in streams:
+        values = (
+            stream.pk,
+            stream.unit,
+            stream.last_value,
+            stream.last_reading_at,
+            stream.readings,
+            stream.seen,
+            stream.mean,
+            stream.variance,
+            stream.normal_streak,
+            stream.open_anomaly_id,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(SAVE_STATE, columns)
 
 
 def _score(stream: MetricStream, value: float) -> float:
@@ -81,19 +128,8 @@ def streams_advance(
     limit = settings.IOT_ANOMALY_Z
     warmup = settings.IOT_ANOMALY_WARMUP
     clear_after = settings.IOT_EPISODE_CLEAR_READINGS
-    MetricStream.objects.bulk_create(
-        [
-            MetricStream(
-                asset_id=pk,
-                metric=metric,
-                unit=units[(pk, metric)],
-                last_value=points[-1][1],
-                last_reading_at=points[-1][0],
-            )
-            for (pk, metric), points in series.items()
-        ],
-        ignore_conflicts=True,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(NEW_STREAMS, _new_stream_columns(series, units))
     keys = set(series)
     streams = [
         stream
@@ -151,7 +187,7 @@ def streams_advance(
             )
     for stream in streams:
         stream.open_anomaly_id = stream.open_anomaly.pk if stream.open_anomaly else None
-    MetricStream.objects.bulk_update(streams, STATE_FIELDS)
+    _save_state(streams)
     _tell(opened, assets, by=by, limit=limit)
     return opened
 

@@ -240,3 +240,12 @@ def test_timestamps_without_zone_are_utc(api, in_alpha):
     api("technician").post(URL, body, format="json")
 
     assert stored(pump.pk) == [(at.replace(tzinfo=UTC), 20.0)]
+
+
+def test_a_single_reading_with_an_unknown_field_is_a_400_naming_it(api, in_alpha):
+    AssetFactory(asset_id="PUMP-1")
+
+    response = api("technician").post(URL, reading(colour="red"), format="json")
+
+    assert response.status_code == 400
+    assert "colour" in response.json()

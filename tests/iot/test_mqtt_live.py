@@ -7,6 +7,9 @@ through a shared group of its own, so other runs on the same broker never meet o
 
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -28,12 +31,12 @@ BROKER = os.environ.get("TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
 class BridgeProcess(LiveProcess):
-    def __init__(self) -> None:
+    def __init__(self, url: str = BROKER) -> None:
         super().__init__(
             "mqtt-bridge",
             [sys.executable, "manage.py", "mqtt_bridge"],
             child_environment(
-                MQTT_URL=BROKER,
+                MQTT_URL=url,
                 MQTT_SHARED_GROUP=f"test{uuid.uuid4().hex[:8]}",
                 LOG_LEVEL="INFO",
                 MQTT_BATCH_SECONDS="0.1",
@@ -65,9 +68,9 @@ def bridge(committed):
     process.stop()
 
 
-def publish(topic: str, payload: dict | list) -> None:
+def publish(topic: str, payload: dict | list, port: int = 1883) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}")
-    client.connect("127.0.0.1", 1883)
+    client.connect("127.0.0.1", port)
     client.loop_start()
     try:
         client.publish(topic, json.dumps(payload), qos=1).wait_for_publish(timeout=10)
@@ -147,3 +150,70 @@ def test_messages_are_read_as_the_api_reads_bodies():
     )
     assert message.token == "iotd_x"
     assert message.items == [{"value": 1}]
+
+
+class Broker:
+    """A Mosquitto of this test's own on a free loopback port, so it can be restarted."""
+
+    def __init__(self) -> None:
+        from tests.live import free_port
+
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _listening(self.port), timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_the_bridge_reconnects_after_the_broker_restarts(committed):
+    alpha = committed["alpha"]
+    with tenant_context(alpha.tenant):
+        _, secret = device_token_create(by=None, asset=AssetFactory(asset_id="PUMP-5"))
+    broker = Broker()
+    bridge = BridgeProcess(url=f"mqtt://127.0.0.1:{broker.port}")
+    try:
+        at = timezone.now() - timedelta(minutes=1)
+        publish(
+            f"cmms/{alpha.schema}/PUMP-5/metrics",
+            {"token": secret, "metric": "flow", "value": 1, "timestamp": at.isoformat()},
+            port=broker.port,
+        )
+        assert wait_until(lambda: readings_in(alpha, "PUMP-5") == [1.0]), bridge.output()
+
+        broker.stop()
+        broker.start()
+        # Paho backs off (from 1 s) and subscribes again once the broker is back.
+        assert wait_until(lambda: bridge.count("Subscribed to") >= 2, timeout=40), bridge.output()
+        publish(
+            f"cmms/{alpha.schema}/PUMP-5/metrics",
+            {
+                "token": secret,
+                "metric": "flow",
+                "value": 2,
+                "timestamp": (at + timedelta(seconds=1)).isoformat(),
+            },
+            port=broker.port,
+        )
+        assert wait_until(lambda: readings_in(alpha, "PUMP-5") == [1.0, 2.0]), bridge.output()
+    finally:
+        bridge.stop()
+        broker.stop()
