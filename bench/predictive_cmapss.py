@@ -168,13 +168,16 @@ def run_set(base_url: str, data: Path, name: str) -> dict:
     schema = f"cmapss_{name.lower()}"
     domain, email = provision(schema)
     api = Api(base_url, domain, email)
+    tests = engines(data / f"test_{name}.txt")
+    # Test engines of an earlier run must not be in the fleet the model learns from.
+    for unit in tests:
+        api.call("DELETE", f"/api/v1/assets/test-{unit:03d}/", (204, 404))
     started = time.perf_counter()
     load_engines(api, "train", engines(data / f"train_{name}.txt"), failed=True)
     load_seconds = time.perf_counter() - started
     model, wall = train(api)
     if model["status"] != "ready":
         raise RuntimeError(f"{name}: model {model['id']} {model['status']}: {model['error']}")
-    tests = engines(data / f"test_{name}.txt")
     load_engines(api, "test", tests, failed=False)
     truth = np.loadtxt(data / f"RUL_{name}.txt")
     predicted = []

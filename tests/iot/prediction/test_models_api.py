@@ -1,7 +1,10 @@
 """Remaining-life models through the API: training, serving in health, tenancy, bad bytes,
 and the predictive work they open."""
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from assets.models import Asset, Failure
@@ -9,6 +12,7 @@ from iot.models import PredictionModel
 from iot.prediction import serving
 from iot.services.prediction import prediction_model_request, prediction_model_train
 from iot.services.predictive import predictive_pass
+from iot.tasks import retrain_models
 from maintenance.models import WorkOrder
 from tests.iot.prediction.fleet import probe, run_to_failure_fleet
 
@@ -150,3 +154,21 @@ def test_train_refuses_unknown_fields_and_reads_need_a_role(api):
     assert api("requester").get("/api/v1/iot/models/").status_code == 403
     assert api(None).get("/api/v1/iot/models/").status_code == 401
     assert api("viewer").get("/api/v1/iot/models/999999999999999999999/").status_code == 404
+
+
+def test_weekly_retraining_and_the_command_train_a_new_version(in_alpha, alpha):
+    # A tenant without readings or failures gets no weekly failed version
+    assert retrain_models() is None
+    assert PredictionModel.objects.count() == 0
+    run_to_failure_fleet(4)
+    first = retrain_models()
+    assert PredictionModel.objects.get(pk=first).status == "ready"
+    out = io.StringIO()
+    call_command("train_models", "--tenant", alpha.schema, stdout=out)
+    assert "ready" in out.getvalue()
+    assert "CV RMSE" in out.getvalue()
+    newest = PredictionModel.objects.order_by("-id").first()
+    assert newest.pk != first
+    assert newest.version == newest.pk
+    with pytest.raises(CommandError):
+        call_command("train_models", "--tenant", "nope")
