@@ -52,6 +52,16 @@ def device_token_payload(token: DeviceToken) -> dict[str, Any]:
     }
 
 
+# What a version still training (or failed) shows: no figures yet.
+NO_VALIDATION: dict[str, Any] = {
+    "rmse_days": None,
+    "mae_days": None,
+    "folds": 0,
+    "points": 0,
+    "horizon_days": None,
+}
+
+
 def prediction_model_payload(record: PredictionModel) -> dict[str, Any]:
     """A remaining-life model version as ``GET /api/v1/iot/models/{id}/`` returns it."""
     return {
@@ -66,7 +76,7 @@ def prediction_model_payload(record: PredictionModel) -> dict[str, Any]:
         "samples": record.samples,
         "features": record.features,
         "metrics": record.metrics,
-        "validation": record.validation,
+        "validation": {**NO_VALIDATION, **(record.validation or {})},
         "parameters": record.parameters,
         "train_seconds": record.train_seconds,
         "created_at": record.created_at,

@@ -82,7 +82,7 @@ MAY_REFUSE = [*POSITIVE_ACCEPTED, "400"]
 CROSS_PARAMETER_READS = (
     "^/api/v1/(assets/statistics|preventive-maintenance/statistics"
     "|preventive-maintenance/schedules/[^/]+/forecast"
-    "|sla/performance|analytics/(overview|trends|costs|device-performance)"
+    "|sla/performance|analytics/(overview|trends|costs|device-performance|predictive-insights)"
     "|iot/devices/[^/]+/metrics)/$"
 )
 CONFIG = {

@@ -386,7 +386,7 @@ class PredictionModelViewSet(
     @extend_schema(request=TrainSerializer, responses={202: TrainAcceptedSerializer})
     @action(detail=False, methods=["post"])
     def train(self, request: Request) -> Response:
-        body = TrainSerializer(data=request.data if request.data else {})
+        body = TrainSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         record = prediction.prediction_model_request(by=request.user)
         return Response({"id": record.pk, "status": record.status}, status=status.HTTP_202_ACCEPTED)
