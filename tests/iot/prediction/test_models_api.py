@@ -2,14 +2,17 @@
 and the predictive work they open."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assets.models import Asset, Failure
-from iot.models import PredictionModel
+from iot.models import MetricStream, PredictionModel
 from iot.prediction import serving
+from iot.services.ingestion import readings_ingest
 from iot.services.prediction import prediction_model_request, prediction_model_train
 from iot.services.predictive import predictive_pass
 from iot.tasks import retrain_models
@@ -172,3 +175,32 @@ def test_weekly_retraining_and_the_command_train_a_new_version(in_alpha, alpha):
     assert newest.version == newest.pk
     with pytest.raises(CommandError):
         call_command("train_models", "--tenant", "nope")
+
+
+def test_predictions_are_cached_until_new_readings_arrive(in_alpha):
+    run_to_failure_fleet(4)
+    live = probe("PUMP-LIVE", days_before_failure=20)
+    record = prediction_model_train(model_id=prediction_model_request(by=None, queue=False).pk)
+    first = serving.predict_failure_within_days(live)
+    assert first is not None
+    assert first[1] == record.pk
+    # Served again from the cache: no read of the readings table
+    with CaptureQueriesContext(connection) as queries:
+        assert serving.predict_failure_within_days(live) == first
+    assert not any("iot_reading" in q["sql"] for q in queries.captured_queries)
+    # A new reading moves the device's latest reading time: the forecast is made afresh
+    later = MetricStream.objects.filter(asset=live).latest(
+        "last_reading_at"
+    ).last_reading_at + timedelta(minutes=30)
+    result = readings_ingest(
+        items=[
+            {"device_id": "PUMP-LIVE", "metric": m, "value": v, "timestamp": later.isoformat()}
+            for m, v in (("bearing_temp", 80.0), ("vibration_rms", 4.5))
+        ]
+    )
+    assert result.accepted == 2, result.rejected
+    with CaptureQueriesContext(connection) as queries:
+        again = serving.predict_failure_within_days(live)
+    assert any("iot_reading" in q["sql"] for q in queries.captured_queries)
+    assert again is not None
+    assert again[1] == record.pk
