@@ -227,3 +227,19 @@ def test_health_score_risk_and_factors(api, in_alpha):
     assert set(devices_health([healthy.pk, worn.pk])) == {healthy.pk, worn.pk}
     assert remaining_life_factor(5)["penalty"] == 30
     assert remaining_life_factor(None) is None
+
+
+def test_health_of_many_devices_costs_the_queries_of_one(in_alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few = [AssetFactory().pk for _ in range(2)]
+    many = few + [AssetFactory().pk for _ in range(30)]
+
+    with CaptureQueriesContext(connection) as one:
+        devices_health(few)
+    with CaptureQueriesContext(connection) as all_of_them:
+        result = devices_health(many)
+
+    assert len(all_of_them) == len(one)
+    assert len(result) == 32

@@ -95,3 +95,19 @@ def test_a_token_made_in_the_admin_is_shown_once(admin_client, in_alpha):
     secret = next(m for m in shown if "iotd_" in m).rsplit(" ", 1)[-1]
     assert secret not in listing
     assert token.prefix in listing
+
+
+def test_tokens_are_revoked_by_the_admin_action(admin_client, in_alpha):
+    from iot.services.tokens import device_token_create
+
+    token, _ = device_token_create(by=None, asset=AssetFactory(asset_id="PUMP-1"))
+
+    response = admin_client("manager").post(
+        "/admin/iot/devicetoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert token.revoked_at is not None

@@ -249,3 +249,26 @@ def test_a_single_reading_with_an_unknown_field_is_a_400_naming_it(api, in_alpha
 
     assert response.status_code == 400
     assert "colour" in response.json()
+
+
+def test_a_full_batch_larger_than_django_s_upload_limit_is_read(api, in_alpha, settings):
+    # 10,000 readings with long names pass Django's 2.5 MB form limit: the route has its own.
+    pump = AssetFactory(asset_id="PUMP-1")
+    start = timezone.now() - timedelta(days=1)
+    body = [
+        reading(
+            metric="bearing_temperature_drive_end_" + "x" * 30,
+            value=i,
+            at=start + timedelta(seconds=i),
+            unit="degrees Celsius",
+        )
+        for i in range(10_000)
+    ]
+    text = json.dumps(body, indent=8)  # pretty-printed, as some gateways send it
+    assert len(text) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    response = post_raw(api("technician"), text)
+
+    assert response.status_code == 202, response.content[:300]
+    assert response.json()["accepted"] == 10_000
+    assert len(stored(pump.pk, body[0]["metric"])) == 10_000
