@@ -38,8 +38,11 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.choices import AssetStatus
+from assets.models import Asset
 from core.models import User
 from core.roles import Role
+from iot.health import devices_health
+from iot.prediction.reasons import health_reasons, riskiness
 from maintenance.choices import ACTIVE_STATUSES, Priority, Status, WorkType
 from maintenance.models import MaintenanceSettings
 from maintenance.pm.selectors import planned_maintenance_percent, pm_compliance
@@ -363,7 +366,7 @@ repairs AS (
       AND work_type = ANY(%(breakdown)s) AND started_at IS NOT NULL AND asset_id IS NOT NULL
     GROUP BY asset_id
 )
-SELECT a.asset_id, a.name,
+SELECT a.id, a.asset_id, a.name,
        round((100 * (1 - COALESCE(down.hours, 0) / NULLIF(e.hours, 0)))::numeric, 1),
        COALESCE(failed.n, 0),
        round(((e.hours - COALESCE(down.hours, 0)) / NULLIF(failed.n, 0))::numeric, 2),
@@ -399,6 +402,67 @@ def device_performance(
         },
     )
     keys = ("asset_id", "name", "uptime_percent", "failures", "mtbf_hours", "mttr_hours")
-    return [
-        {**dict(zip((*keys, "downtime_hours"), row, strict=True)), **HEALTH_UNKNOWN} for row in rows
-    ]
+    health = _health([row[0] for row in rows])
+    out = []
+    for pk, *figures in rows:
+        item = health.get(pk)
+        out.append(
+            {
+                **dict(zip((*keys, "downtime_hours"), figures, strict=True)),
+                **(
+                    {"health_score": item["health_score"], "risk_level": item["risk_level"]}
+                    if item
+                    else HEALTH_UNKNOWN
+                ),
+            }
+        )
+    return out
+
+
+# --- Predictive insights -------------------------------------------------------------------
+
+# Assets whose health is computed per round of queries (one query per factor each round).
+HEALTH_CHUNK = 1000
+
+
+def _health(asset_pks: list[int]) -> dict[int, dict[str, Any]]:
+    """The IoT health of many assets: a fixed number of queries per chunk of them."""
+    health: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(asset_pks), HEALTH_CHUNK):
+        health.update(devices_health(asset_pks[start : start + HEALTH_CHUNK]))
+    return health
+
+
+def predictive_insights(
+    *, period: Period, asset_ids: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Assets in service, riskiest first (risk level, then the nearest predicted failure,
+    then the lowest health score), each with the reasons behind its health. Health is
+    as of now (the period does not change it); a forecast comes from the newest ready
+    remaining-life model and counts from the asset's latest reading."""
+    assets = Asset.objects.exclude(status__in=OUT_OF_SERVICE)
+    if asset_ids:
+        assets = assets.filter(asset_id__in=list(asset_ids))
+    rows = list(assets.order_by("asset_id").values_list("pk", "asset_id", "name"))
+    health = _health([pk for pk, _, _ in rows])
+    lead_days = MaintenanceSettings.current().predictive_lead_days
+    out = []
+    for pk, code, name in rows:
+        item = health[pk]
+        out.append(
+            {
+                "asset_id": code,
+                "name": name,
+                "risk_level": item["risk_level"],
+                "health_score": item["health_score"],
+                "predicted_failure_within_days": item["predicted_failure_within_days"],
+                "model": item["model"],
+                "as_of": item["as_of"],
+                "reasons": health_reasons(item, lead_days=lead_days),
+                "_rank": riskiness(item),
+            }
+        )
+    out.sort(key=lambda row: row["_rank"])
+    for row in out:
+        del row["_rank"]
+    return out

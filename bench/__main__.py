@@ -5,12 +5,15 @@ from pathlib import Path
 
 from bench import configure, report
 
+# Helpers, and scripts with their own command line (a running server, a data set).
+STANDALONE = {"tenancy", "predictive_cmapss", "predictive_cmapss_offline"}
+
 
 def available() -> list[str]:
     return sorted(
         info.name
         for info in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if not info.name.startswith("_") and info.name != "tenancy"
+        if not info.name.startswith("_") and info.name not in STANDALONE
     )
 
 

@@ -1,5 +1,7 @@
 """IoT in the tenant admin: devices' latest readings, anomalies, diagnostics, device
-tokens (never the token itself), and a chart of each metric on the asset's page.
+tokens (never the token itself), remaining-life models (with their validation figures
+and a "train now"), and on the asset's page its predicted failure date and a chart of
+each metric.
 
 The chart is SVG drawn on the server from hourly buckets computed in SQL: no
 script, no CDN, and it prints.
@@ -20,8 +22,9 @@ from assets.models import Asset
 from core.admin import ReadOnlyAdmin
 from core.admin_tools import apply_each
 from iot import selectors
-from iot.models import Anomaly, DeviceToken, DiagnosticRun, MetricStream
-from iot.services import tokens
+from iot.health import device_health
+from iot.models import Anomaly, DeviceToken, DiagnosticRun, MetricStream, PredictionModel
+from iot.services import prediction, tokens
 
 CHART_DAYS = 7
 CHART_METRICS = 4
@@ -86,11 +89,25 @@ class AssetWithReadingsAdmin(AssetAdmin):
     """The asset's page, with its metrics' latest readings and their charts."""
 
     inlines = [*AssetAdmin.inlines, MetricStreamInline]
-    readonly_fields = (*AssetAdmin.readonly_fields, "readings_chart")
+    readonly_fields = (*AssetAdmin.readonly_fields, "predicted_failure", "readings_chart")
     fieldsets = (
         *AssetAdmin.fieldsets,
-        ("Readings (IoT)", {"fields": ("readings_chart",)}),
+        ("Readings (IoT)", {"fields": ("predicted_failure", "readings_chart")}),
     )
+
+    @admin.display(description="Predicted failure")
+    def predicted_failure(self, obj: Asset) -> str:
+        if not obj.pk:
+            return "-"
+        health = device_health(obj)
+        days = health["predicted_failure_within_days"]
+        if days is None:
+            return "No prediction (no ready model, or no readings)."
+        on = health["as_of"] + timedelta(days=days)
+        return (
+            f"{on:%Y-%m-%d} ({days:g} days after the latest reading, model "
+            f"{health['model']}; health {health['health_score']}, risk {health['risk_level']})"
+        )
 
     @admin.display(description="Charts")
     def readings_chart(self, obj: Asset) -> SafeString:
@@ -218,3 +235,93 @@ class DeviceTokenAdmin(admin.ModelAdmin):
             f"Token for {token.asset.asset_id} (copy it now, it is not shown again): {raw}",
             messages.WARNING,
         )
+
+
+@admin.action(description="Train a new model version now")
+def train_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    record = prediction.prediction_model_request(by=request.user)
+    modeladmin.message_user(request, f"Training model version {record.version} queued.")
+
+
+@admin.register(PredictionModel)
+class PredictionModelAdmin(admin.ModelAdmin):
+    """Remaining-life model versions with their validation figures. "Add" trains a new
+    version now (nothing to fill in: the tenant's readings and failures decide), as does
+    the action; versions are never edited."""
+
+    list_display = (
+        "version",
+        "status",
+        "trained_at",
+        "assets",
+        "failures",
+        "samples",
+        "rmse_days",
+        "mae_days",
+        "folds",
+        "error",
+    )
+    list_filter = ("status",)
+    actions = [train_now]
+    fields = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("blob")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return () if obj is None else self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return (
+            "version",
+            "status",
+            "error",
+            "target",
+            "trained_at",
+            "assets",
+            "failures",
+            "samples",
+            "features",
+            "metrics",
+            "validation",
+            "parameters",
+            "train_seconds",
+            "requested_by",
+            "created_at",
+        )
+
+    @admin.display(description="CV RMSE (days)")
+    def rmse_days(self, obj: PredictionModel) -> Any:
+        return (obj.validation or {}).get("rmse_days")
+
+    @admin.display(description="CV MAE (days)")
+    def mae_days(self, obj: PredictionModel) -> Any:
+        return (obj.validation or {}).get("mae_days")
+
+    @admin.display(description="Folds")
+    def folds(self, obj: PredictionModel) -> Any:
+        return (obj.validation or {}).get("folds")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("iot.train_predictionmodel")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if not request.user.has_perm("iot.train_predictionmodel"):
+            actions.pop("train_now", None)
+        return actions
+
+    def save_model(
+        self, request: HttpRequest, obj: PredictionModel, form: Any, change: bool
+    ) -> None:
+        record = prediction.prediction_model_request(by=request.user)
+        obj.pk = record.pk
+        self.message_user(request, f"Training model version {record.version} queued.")

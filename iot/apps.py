@@ -12,7 +12,13 @@ class IotConfig(AppConfig):
     # and run diagnostics; planners also make and revoke device tokens; managers do all.
     role_permissions: dict[str, list[str]] = {
         "technician": ["record_metrics", "add_diagnosticrun"],
-        "planner": ["record_metrics", "add_diagnosticrun", "add_devicetoken", "delete_devicetoken"],
+        "planner": [
+            "record_metrics",
+            "add_diagnosticrun",
+            "add_devicetoken",
+            "delete_devicetoken",
+            "train_predictionmodel",
+        ],
     }
 
     def seed_demo(self, stdout: Any) -> None:

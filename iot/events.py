@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from iot.models import Anomaly, DeviceToken, DiagnosticRun
+from iot.models import Anomaly, DeviceToken, DiagnosticRun, PredictionModel
 
 ANOMALY_EVENT = "iot:anomaly"
 DIAGNOSTICS_EVENT = "diagnostics:completed"
@@ -49,4 +49,35 @@ def device_token_payload(token: DeviceToken) -> dict[str, Any]:
         "created_at": token.created_at,
         "last_used_at": token.last_used_at,
         "revoked_at": token.revoked_at,
+    }
+
+
+# What a version still training (or failed) shows: no figures yet.
+NO_VALIDATION: dict[str, Any] = {
+    "rmse_days": None,
+    "mae_days": None,
+    "folds": 0,
+    "points": 0,
+    "horizon_days": None,
+}
+
+
+def prediction_model_payload(record: PredictionModel) -> dict[str, Any]:
+    """A remaining-life model version as ``GET /api/v1/iot/models/{id}/`` returns it."""
+    return {
+        "id": record.pk,
+        "version": record.version,
+        "status": record.status,
+        "error": record.error,
+        "trained_at": record.trained_at,
+        "target": record.target,
+        "assets": record.assets,
+        "failures": record.failures,
+        "samples": record.samples,
+        "features": record.features,
+        "metrics": record.metrics,
+        "validation": {**NO_VALIDATION, **(record.validation or {})},
+        "parameters": record.parameters,
+        "train_seconds": record.train_seconds,
+        "created_at": record.created_at,
     }

@@ -21,7 +21,7 @@ Risk level: 80 and above low, 60 to 79 medium, 40 to 59 high, below 40 critical.
 
 ``devices_health`` computes all of it for many assets in a handful of queries
 (one per factor), so a dashboard of a thousand devices costs what one costs.
-``predictions_for`` is where a trained model plugs in.
+``predictions_for`` asks the newest ready remaining-life model.
 """
 
 from collections import defaultdict
@@ -37,6 +37,7 @@ from assets.choices import ACTIVE_ALERT_STATUSES
 from assets.models import Alert, Asset, Failure
 from iot.choices import AnomalyStatus, RiskLevel
 from iot.models import Anomaly, DiagnosticRun
+from iot.prediction.serving import predictions_for as serving_predictions
 from iot.selectors import latest_reading_at
 
 CONDITION_PENALTY = {"excellent": 0, "good": 0, "fair": 5, "poor": 15, "critical": 25}
@@ -57,10 +58,12 @@ NO_PREDICTION = Prediction(days=None, model=None)
 
 
 def predictions_for(asset_ids: list[int], as_of: dict[int, datetime]) -> dict[int, Prediction]:
-    """Forecasts per asset from the newest ready model. No model exists yet, so there
-    is none; the prediction issue replaces this body (devices without readings never
-    get one: their forecast would count from nothing)."""
-    return {}
+    """Forecasts per asset from the newest ready model (see ``iot.prediction.serving``);
+    devices without readings never get one: their forecast would count from nothing."""
+    return {
+        pk: Prediction(days=forecast.days, model=forecast.model)
+        for pk, forecast in serving_predictions(asset_ids, as_of).items()
+    }
 
 
 def remaining_life_factor(days: float | None) -> dict[str, Any] | None:

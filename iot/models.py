@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from assets.models import Asset
-from iot.choices import AnomalyStatus, DiagnosticResult, TestType
+from iot.choices import AnomalyStatus, DiagnosticResult, ModelStatus, TestType
 
 
 class DeviceToken(models.Model):
@@ -125,3 +125,43 @@ class DiagnosticRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset.asset_id} {self.test_type} {self.result}"
+
+
+class PredictionModel(models.Model):
+    """A remaining-life model trained on this tenant's own readings and failures.
+
+    Each training is a new version; the newest ready one answers health and the
+    predictive job, and a failed training leaves it in place. ``blob`` is the fitted
+    learner, signed (see ``iot.prediction.learner.dumps``) so that altered bytes are
+    refused, not loaded.
+    """
+
+    version = models.PositiveIntegerField(default=0, editable=False)
+    status = models.CharField(
+        max_length=8, choices=ModelStatus.choices, default=ModelStatus.TRAINING, db_index=True
+    )
+    error = models.TextField(blank=True)
+    target = models.CharField(max_length=32, default="days to failure", editable=False)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    assets = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    samples = models.PositiveIntegerField(default=0)
+    features = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=list, blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    train_seconds = models.FloatField(null=True, blank=True)
+    blob = models.BinaryField(null=True, blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("train_predictionmodel", "Can train prediction models")]
+        indexes = [models.Index(fields=["status", "-trained_at"], name="iot_model_ready_newest")]
+
+    def __str__(self) -> str:
+        return f"Model v{self.version} ({self.status})"

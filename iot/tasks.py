@@ -22,3 +22,36 @@ def maintain_partitions(run_key: str | None = None) -> dict[str, Any]:
     if report["created"] or report["dropped"] or report["moved_rows"]:
         logger.info("iot_partitions_maintained", run_key=run_key, **report)
     return report
+
+
+@shared_task(name="iot.tasks.train_model", ignore_result=True)
+def train_model(model_id: int) -> None:
+    """Fit one requested model version (once: a finished version is left alone)."""
+    from iot.services.prediction import prediction_model_train
+
+    prediction_model_train(model_id=model_id)
+
+
+@shared_task(name="iot.tasks.retrain_models", ignore_result=True)
+def retrain_models(run_key: str | None = None) -> int | None:
+    """The weekly retraining of this tenant's remaining-life model."""
+    from iot.services.prediction import prediction_models_retrain
+
+    record = prediction_models_retrain()
+    if record is not None:
+        logger.info(
+            "prediction_model_retrained", run_key=run_key, model=record.pk, status=record.status
+        )
+    return record.pk if record is not None else None
+
+
+@shared_task(name="iot.tasks.open_predictive_work", ignore_result=True)
+def open_predictive_work(run_key: str | None = None) -> dict[str, int]:
+    """One pass of the predictive job in this tenant (exactly once per asset, see the
+    service), so a second beat or a redelivered message opens nothing twice."""
+    from iot.services.predictive import predictive_pass
+
+    report = predictive_pass().as_dict()
+    if report["opened"]:
+        logger.info("predictive_pass", run_key=run_key, **report)
+    return report

@@ -83,7 +83,7 @@ MAY_REFUSE = [*POSITIVE_ACCEPTED, "400"]
 CROSS_PARAMETER_READS = (
     "^/api/v1/(assets/statistics|preventive-maintenance/statistics"
     "|preventive-maintenance/schedules/[^/]+/forecast"
-    "|sla/performance|analytics/(overview|trends|costs|device-performance)"
+    "|sla/performance|analytics/(overview|trends|costs|device-performance|predictive-insights)"
     "|iot/devices/[^/]+/metrics)/$"
 )
 CONFIG = {
@@ -351,6 +351,9 @@ def _make_fuzz_objects(alpha):
     ingested = client.post("/api/v1/iot/metrics/", readings, format="json")
     assert ingested.status_code == 202, ingested.content
     ids["/api/v1/iot/anomalies/"] = client.get("/api/v1/iot/anomalies/").json()["results"][0]["id"]
+    trained = client.post("/api/v1/iot/models/train/", {}, format="json")
+    assert trained.status_code == 202, trained.content
+    ids["/api/v1/iot/models/"] = trained.json()["id"]
     ran = client.post("/api/v1/diagnostics/run/", {"asset_id": "FZ-1", "test_type": "full"})
     assert ran.status_code == 201, ran.content
     # Written directly: a connection's api_url must pass the outbound guard, and the fuzz

@@ -150,6 +150,21 @@ class DevicePerformanceSerializer(StrictSerializer):
     risk_level = serializers.CharField(allow_null=True)
 
 
+class PredictiveInsightSerializer(StrictSerializer):
+    asset_id = serializers.CharField()
+    name = serializers.CharField()
+    risk_level = serializers.CharField(help_text="low, medium, high or critical (from health).")
+    health_score = serializers.IntegerField(min_value=0, max_value=100)
+    predicted_failure_within_days = serializers.FloatField(
+        allow_null=True,
+        help_text="Days from the latest reading to the predicted failure; null without a "
+        "ready model or readings.",
+    )
+    model = serializers.IntegerField(allow_null=True, help_text="The model that predicted it.")
+    as_of = serializers.DateTimeField(allow_null=True, help_text="The latest reading.")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
 class BudgetSerializer(StrictModelSerializer):
     asset_id = AssetRefField(source="asset", required=False, allow_null=True)
     work_type = serializers.ChoiceField(

@@ -6,6 +6,7 @@ from analytics.api.views import (
     CostsView,
     DevicePerformanceView,
     OverviewView,
+    PredictiveInsightsView,
     TrendsView,
 )
 
@@ -18,5 +19,6 @@ urlpatterns = [
     path("trends/", TrendsView.as_view(), name="analytics-trends"),
     path("costs/", CostsView.as_view(), name="analytics-costs"),
     path("device-performance/", DevicePerformanceView.as_view(), name="analytics-devices"),
+    path("predictive-insights/", PredictiveInsightsView.as_view(), name="analytics-predictive"),
     path("", include(router.urls)),
 ]

@@ -22,6 +22,7 @@ from analytics.api.serializers import (
     DevicePerformanceSerializer,
     OverviewSerializer,
     PeriodQuerySerializer,
+    PredictiveInsightSerializer,
     TrendSerializer,
     TrendsQuerySerializer,
 )
@@ -147,6 +148,31 @@ class DevicePerformanceView(ReportView):
     @extend_schema(
         parameters=[DevicePerformanceQuerySerializer],
         responses=_download_responses(DevicePerformanceSerializer(many=True)),
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class PredictiveInsightsView(ReportView):
+    """Assets in service, riskiest first: risk level (critical, high, medium, low), then
+    the nearest predicted failure, then the lowest health score; each with the reasons
+    behind it (predicted failure inside the tenant's lead time, risk, failures, anomalies,
+    diagnostics, condition). Health is as of now; `predicted_failure_within_days` comes
+    from the newest ready remaining-life model, counted from the asset's latest reading."""
+
+    query_class = DevicePerformanceQuerySerializer
+    answer_class = PredictiveInsightSerializer
+    report = "predictive-insights"
+
+    @staticmethod
+    def figures(*, period: selectors.Period, asset_id: str | None = None) -> Any:
+        return selectors.predictive_insights(
+            period=period, asset_ids=[asset_id] if asset_id else None
+        )
+
+    @extend_schema(
+        parameters=[DevicePerformanceQuerySerializer],
+        responses=_download_responses(PredictiveInsightSerializer(many=True)),
     )
     def get(self, request: Request) -> Response:
         return super().get(request)

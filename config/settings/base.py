@@ -325,6 +325,9 @@ NOTIFICATION_SWEEP_EVERY_SECONDS = max(10, env_int("NOTIFICATION_SWEEP_EVERY_SEC
 
 # Every periodic job is one beat entry that fans out to each ready tenant.
 # name -> (task run per tenant, seconds between runs, spread in seconds)
+# How often the predictive job opens work for assets predicted to fail soon.
+PREDICTIVE_EVERY_SECONDS = max(60, env_int("PREDICTIVE_EVERY_SECONDS", 3600))
+
 TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
     "flush-expired-tokens": ("core.tasks.flush_expired_tokens", 24 * 3600, 600),
     "sweep-orphaned-attachments": (
@@ -355,6 +358,13 @@ TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
         "cmms_sync.tasks.schedule_due",
         env_int("CMMS_SYNC_SCHEDULE_EVERY_SECONDS", 60),
         20,
+    ),
+    # Remaining-life models learn each week from the week's new readings and failures.
+    "iot-retrain-models": ("iot.tasks.retrain_models", 7 * 24 * 3600, 3600),
+    "iot-predictive-work": (
+        "iot.tasks.open_predictive_work",
+        PREDICTIVE_EVERY_SECONDS,
+        min(300, PREDICTIVE_EVERY_SECONDS // 2),
     ),
 }
 

@@ -7,8 +7,13 @@ from core.api.bodies import StrictModelSerializer, StrictSerializer
 from core.api.query import QueryParametersSerializer
 from core.api.serializers import PublicShapeMixin
 from iot.choices import BUCKETS, DiagnosticResult, RiskLevel, TestType
-from iot.events import anomaly_payload, device_token_payload, diagnostic_payload
-from iot.models import Anomaly, DeviceToken, DiagnosticRun
+from iot.events import (
+    anomaly_payload,
+    device_token_payload,
+    diagnostic_payload,
+    prediction_model_payload,
+)
+from iot.models import Anomaly, DeviceToken, DiagnosticRun, PredictionModel
 
 ASSET_CODE = serializers.SlugRelatedField(
     slug_field="asset_id", queryset=Asset.objects.all(), help_text="The device's asset_id."
@@ -221,3 +226,52 @@ class HealthSerializer(serializers.Serializer):
     predicted_failure_within_days = serializers.FloatField(allow_null=True)
     model = serializers.IntegerField(allow_null=True)
     as_of = serializers.DateTimeField(allow_null=True)
+
+
+class ValidationSerializer(serializers.Serializer):
+    rmse_days = serializers.FloatField(allow_null=True, help_text="Root mean square error, days.")
+    mae_days = serializers.FloatField(allow_null=True, help_text="Mean absolute error, days.")
+    folds = serializers.IntegerField(help_text="Folds of the grouped cross-validation (by asset).")
+    points = serializers.IntegerField(help_text="Held-out cut points the errors are over.")
+    horizon_days = serializers.FloatField(
+        allow_null=True, help_text="Errors count cut points up to this true remaining life."
+    )
+
+
+class PredictionModelSerializer(PublicShapeMixin, StrictModelSerializer):
+    """A remaining-life model version and its validation figures."""
+
+    payload_builder = prediction_model_payload
+    validation = ValidationSerializer(read_only=True)
+    metrics = serializers.ListField(child=serializers.CharField(), read_only=True)
+    parameters = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = PredictionModel
+        fields = [
+            "id",
+            "version",
+            "status",
+            "error",
+            "trained_at",
+            "target",
+            "assets",
+            "failures",
+            "samples",
+            "features",
+            "metrics",
+            "validation",
+            "parameters",
+            "train_seconds",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The model version being trained.")
+    status = serializers.CharField()
+
+
+class TrainSerializer(StrictSerializer):
+    """The body of a training request: nothing to choose (the tenant's data decides)."""

@@ -10,12 +10,14 @@ from iot.api.views import (
     DiagnosticHistoryView,
     DiagnosticRunView,
     MetricsIngestView,
+    PredictionModelViewSet,
 )
 
 router = DefaultRouter()
 router.include_root_view = False
 router.register("iot/device-tokens", DeviceTokenViewSet, basename="iot-device-token")
 router.register("iot/anomalies", AnomalyViewSet, basename="iot-anomaly")
+router.register("iot/models", PredictionModelViewSet, basename="iot-model")
 
 
 urlpatterns = [

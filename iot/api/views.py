@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -36,11 +37,14 @@ from iot.api.serializers import (
     IngestResultSerializer,
     MetricsQuerySerializer,
     NewDeviceTokenSerializer,
+    PredictionModelSerializer,
+    TrainAcceptedSerializer,
+    TrainSerializer,
 )
 from iot.choices import BUCKETS
 from iot.health import device_health
-from iot.models import DeviceToken, DiagnosticRun, MetricStream
-from iot.services import diagnostics, tokens
+from iot.models import DeviceToken, DiagnosticRun, MetricStream, PredictionModel
+from iot.services import diagnostics, prediction, tokens
 from iot.services.ingestion import FIELDS, readings_ingest
 
 DEVICE_LOOKUP = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
@@ -359,3 +363,30 @@ class DiagnosticAnalyzeView(APIView):
         return Response(
             AnalysisSerializer({"asset_id": asset.asset_id, "days": days, "metrics": metrics}).data
         )
+
+
+class PredictionModelViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Remaining-life models of this tenant, newest first: one version per training,
+    with `validation` from grouped cross-validation over assets (`rmse_days`, `mae_days`
+    against the true days to failure of held-out assets, `folds`). The newest `ready`
+    version answers the health endpoint; a `failed` one says why in `error` and
+    replaces nothing. `POST train/` (managers, planners) queues a training: 202 `{id}`.
+    Fewer than 3 assets with a recorded failure and readings before it ends `failed`."""
+
+    queryset = PredictionModel.objects.defer("blob").order_by("-created_at", "-id")
+    serializer_class = PredictionModelSerializer
+    lookup_value_regex = ID_LOOKUP
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "trained_at"]
+    ordering = ["-created_at", "-id"]
+    action_permissions = {"train": ["iot.train_predictionmodel"]}
+
+    @extend_schema(request=TrainSerializer, responses={202: TrainAcceptedSerializer})
+    @action(detail=False, methods=["post"])
+    def train(self, request: Request) -> Response:
+        body = TrainSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = prediction.prediction_model_request(by=request.user)
+        return Response({"id": record.pk, "status": record.status}, status=status.HTTP_202_ACCEPTED)

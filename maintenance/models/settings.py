@@ -41,6 +41,11 @@ class MaintenanceSettings(models.Model):
         help_text="Working hours of one technician in a week: the backlog in weeks is the "
         "estimated hours of open work over this times the active technicians.",
     )
+    predictive_lead_days = models.PositiveSmallIntegerField(
+        default=14,
+        help_text="A predictive work order opens for an asset predicted to fail within this "
+        "many days (or at high or critical risk).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

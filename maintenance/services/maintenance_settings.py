@@ -8,7 +8,12 @@ from core.models import User
 from core.writes import audited_update, locked
 from maintenance.models import MaintenanceSettings
 
-SETTINGS_FIELDS = ("asset_status_on_start", "default_labor_rate", "technician_hours_per_week")
+SETTINGS_FIELDS = (
+    "asset_status_on_start",
+    "default_labor_rate",
+    "technician_hours_per_week",
+    "predictive_lead_days",
+)
 
 
 @transaction.atomic

@@ -41,6 +41,8 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "sla-monitor",
         "resend-stalled-notifications",
         "iot-partitions",
+        "iot-retrain-models",
+        "iot-predictive-work",
     }
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
@@ -59,6 +61,10 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "notifications.tasks.resend_stalled"
     )
     assert schedule["iot-partitions"]["args"][0] == "iot.tasks.maintain_partitions"
+    assert schedule["iot-retrain-models"]["args"][0] == "iot.tasks.retrain_models"
+    assert schedule["iot-retrain-models"]["schedule"] == 7 * 24 * 3600.0
+    assert schedule["iot-predictive-work"]["args"][0] == "iot.tasks.open_predictive_work"
+    assert schedule["iot-predictive-work"]["schedule"] == 3600.0  # PREDICTIVE_EVERY_SECONDS
 
 
 @pytest.mark.live
