@@ -114,6 +114,13 @@ schema = schemathesis.openapi.from_dict(_spec(), config=SchemathesisConfig.from_
 schema.app = InTransactionApp()
 load_all_checks()
 ALL_CHECKS = list(CHECKS.get_all())
+# The checks passed by name override the configuration's "enabled": the metrics route's
+# exception is applied here too.
+CHECKS_BY_PATH = {
+    "/api/v1/iot/metrics/": [
+        check for check in ALL_CHECKS if check.__name__ != "negative_data_rejection"
+    ],
+}
 # The manager's token of the test tenant, set by the test before each case is sent.
 SIGNED_IN: dict[str, str] = {}
 
@@ -169,7 +176,10 @@ def test_every_operation_keeps_the_contract(case, signed_in, fuzz_objects, alpha
     # Each request in a savepoint, as each is its own transaction in production: a refused
     # one rolls back to here and leaves the test's transaction usable for the next example.
     with transaction.atomic():
-        case.call_and_validate(base_url=f"http://{alpha.domain}", checks=ALL_CHECKS)
+        case.call_and_validate(
+            base_url=f"http://{alpha.domain}",
+            checks=CHECKS_BY_PATH.get(case.operation.path, ALL_CHECKS),
+        )
     connection.set_schema_to_public()
 
 

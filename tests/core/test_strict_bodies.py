@@ -91,3 +91,36 @@ def test_a_threshold_naming_two_different_assets_is_refused(api, in_alpha):
     )
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "form"])
+def test_an_empty_string_is_not_null_for_a_field_that_is_not_text(api, in_alpha, as_form):
+    from maintenance.models import WorkRequest
+
+    body = {"title": "Leak", "asset_id": ""}
+    client = api("manager")
+    if as_form:
+        response = client.post(
+            "/api/v1/work-requests/",
+            "title=Leak&asset_id=",
+            content_type="application/x-www-form-urlencoded",
+        )
+    else:
+        response = client.post("/api/v1/work-requests/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "asset_id" in response.json()
+    assert not WorkRequest.objects.exists()
+
+
+def test_an_empty_string_for_a_coordinate_is_refused(api, in_alpha):
+    from assets.models import Location
+
+    place = Location.objects.create(name="Plant")
+    response = api("manager").patch(
+        f"/api/v1/locations/{place.pk}/", {"longitude": ""}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    place.refresh_from_db()
+    assert place.longitude is None
