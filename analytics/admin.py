@@ -9,6 +9,9 @@ from core.admin_tools import ServiceAdmin
 
 @admin.register(Budget)
 class BudgetAdmin(ServiceAdmin):
+    sidebar_group = "Reports"
+    sidebar_icon = "savings"
+    sidebar_order = 30
     list_display = ("month", "asset", "work_type", "amount")
     list_filter = ("work_type", "month")
     search_fields = ("asset__asset_id", "asset__name")

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
+from unfold.admin import TabularInline
 
 from assets.choices import AlertStatus, AssetStatus
 from assets.importing import AssetResource
@@ -21,10 +21,10 @@ from assets.models import (
     Threshold,
 )
 from assets.services import monitoring, registry, reliability
-from core.admin_tools import ServiceAdmin, apply_each
+from core.admin_tools import ServiceAdmin, ThemedAdmin, ThemedImportExportMixin, apply_each
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -105,7 +105,9 @@ ASSET_DETAILS = tuple(
 
 
 @admin.register(Asset)
-class AssetAdmin(ImportExportMixin, ServiceAdmin):
+class AssetAdmin(ThemedImportExportMixin, ServiceAdmin):
+    sidebar_icon = "precision_manufacturing"
+    sidebar_order = 10
     resource_classes = [AssetResource]
     service_fields = registry.ASSET_FIELDS
     service_object = "asset"
@@ -159,6 +161,8 @@ class AssetAdmin(ImportExportMixin, ServiceAdmin):
 
 @admin.register(Location)
 class LocationAdmin(ServiceAdmin):
+    sidebar_icon = "location_on"
+    sidebar_order = 20
     list_display = ("path", "kind", "zone", "department", "latitude", "longitude")
     list_filter = ("kind",)
     search_fields = ("name", "path", "zone", "department")
@@ -173,7 +177,9 @@ class LocationAdmin(ServiceAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ThemedAdmin):
+    sidebar_icon = "notifications_active"
+    sidebar_order = 30
     list_display = (
         "raised_at",
         "asset",
@@ -228,6 +234,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(Threshold)
 class ThresholdAdmin(ServiceAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "rule"
+    sidebar_order = 40
     list_display = ("metric", "operator", "value", "severity", "asset", "asset_type", "active")
     list_filter = ("metric", "severity", "asset_type", "active")
     autocomplete_fields = ("asset",)
@@ -241,6 +250,8 @@ class ThresholdAdmin(ServiceAdmin):
 
 @admin.register(Failure)
 class FailureAdmin(ServiceAdmin):
+    sidebar_icon = "report"
+    sidebar_order = 40
     list_display = ("occurred_at", "asset", "failure_mode", "downtime_hours", "work_order_id")
     list_filter = ("asset__asset_type", "asset__criticality")
     search_fields = ("failure_mode", "cause", "asset__asset_id", "asset__name")

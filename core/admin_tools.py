@@ -8,6 +8,9 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from import_export.admin import ImportExportMixin
+from unfold.admin import ModelAdmin
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from core.exceptions import Conflict, Forbidden, InvalidInput, describe
 
@@ -62,7 +65,28 @@ def form_action(
     return TemplateResponse(request, "admin/core/action_form.html", context)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ThemedAdmin(ModelAdmin):
+    """Every model admin of the product: the back office's theme (django-unfold)."""
+
+    # Bulk actions stay one click away on the lists managers keep open all day.
+    list_filter_submit = False
+    warn_unsaved_form = True
+
+
+class ReadOnlyAdmin(ThemedAdmin):
+    """A record kept by the product (ledger, audit trail): read, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceAdmin(ThemedAdmin):
     """A model admin whose saves and deletes go through the app's services.
 
     Set ``service_fields`` (what the form may pass on), ``service_object`` (the
@@ -121,3 +145,10 @@ class ServiceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class ThemedImportExportMixin(ImportExportMixin):
+    """django-import-export's import and export pages in the back office's theme."""
+
+    import_form_class = ImportForm
+    export_form_class = ExportForm

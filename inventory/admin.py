@@ -8,10 +8,15 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from import_export.admin import ImportExportMixin
+from unfold.admin import TabularInline
 
-from core.admin import ReadOnlyAdmin
-from core.admin_tools import ServiceAdmin, apply_each, form_action
+from core.admin_tools import (
+    ReadOnlyAdmin,
+    ServiceAdmin,
+    ThemedImportExportMixin,
+    apply_each,
+    form_action,
+)
 from core.exceptions import Conflict, InvalidInput, describe
 from inventory.choices import AdjustmentReason, PurchaseOrderStatus
 from inventory.importers import PartResource
@@ -70,7 +75,7 @@ class AdjustForm(forms.Form):
         return data
 
 
-class StockLevelInline(admin.TabularInline):
+class StockLevelInline(TabularInline):
     """Stock by location: shown, never edited (it changes only through movements)."""
 
     model = StockLevel
@@ -88,7 +93,9 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(ImportExportMixin, ServiceAdmin):
+class PartAdmin(ThemedImportExportMixin, ServiceAdmin):
+    sidebar_icon = "inventory_2"
+    sidebar_order = 10
     # Imports run through PartImporter, the same rules as ``import_parts``.
     resource_classes = [PartResource]
     service_fields = catalog.PART_FIELDS
@@ -208,6 +215,8 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
 
 @admin.register(StockLocation)
 class StockLocationAdmin(ServiceAdmin):
+    sidebar_icon = "warehouse"
+    sidebar_order = 40
     list_display = ("code", "name", "kind", "parent")
     list_filter = ("kind",)
     search_fields = ("code", "name")
@@ -221,6 +230,8 @@ class StockLocationAdmin(ServiceAdmin):
 
 @admin.register(Vendor)
 class VendorAdmin(ServiceAdmin):
+    sidebar_icon = "storefront"
+    sidebar_order = 30
     list_display = ("name", "contact_name", "email", "phone", "lead_time_days", "active")
     list_filter = ("active",)
     search_fields = ("name", "contact_name", "email")
@@ -236,6 +247,8 @@ class VendorAdmin(ServiceAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
+    sidebar_icon = "swap_vert"
+    sidebar_order = 50
     """The ledger: read only, always."""
 
     list_display = (
@@ -256,7 +269,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class PurchaseOrderLineInline(admin.TabularInline):
+class PurchaseOrderLineInline(TabularInline):
     model = PurchaseOrderLine
     fields = ("part", "quantity", "unit_cost", "location", "notes", "quantity_received")
     readonly_fields = ("quantity_received",)
@@ -278,6 +291,8 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(ServiceAdmin):
+    sidebar_icon = "shopping_cart"
+    sidebar_order = 20
     list_display = ("number", "vendor", "status", "expected_at", "created_at", "received_at")
     list_filter = ("status", "vendor")
     search_fields = ("number", "vendor__name", "reference", "notes")

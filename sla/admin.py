@@ -5,13 +5,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.admin_tools import ServiceAdmin
+from core.admin_tools import ServiceAdmin, ThemedAdmin
 from sla.models import Policy, Violation
 from sla.services import policies
 
 
 @admin.register(Policy)
 class PolicyAdmin(ServiceAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "timer"
+    sidebar_order = 30
     list_display = (
         "name",
         "priority",
@@ -35,7 +38,10 @@ class PolicyAdmin(ServiceAdmin):
 
 
 @admin.register(Violation)
-class ViolationAdmin(admin.ModelAdmin):
+class ViolationAdmin(ThemedAdmin):
+    sidebar_group = "Reports"
+    sidebar_icon = "assignment_late"
+    sidebar_order = 40
     """Breached clocks, as the monitor recorded them; nothing here is edited by hand."""
 
     list_display = (
