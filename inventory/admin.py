@@ -6,8 +6,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from unfold.admin import TabularInline
 
 from core.admin_tools import (
@@ -75,6 +76,23 @@ class AdjustForm(forms.Form):
         return data
 
 
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "low_stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Low: at or below reorder point"), ("no", "Above reorder point")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Part]) -> QuerySet[Part]:
+        # The same rule as the API's low-stock list (inventory.selectors.low_stock_parts).
+        low = Q(active=True, quantity_on_hand__lte=F("reorder_point"))
+        if self.value() == "yes":
+            return queryset.filter(low)
+        if self.value() == "no":
+            return queryset.exclude(low)
+        return queryset
+
+
 class StockLevelInline(TabularInline):
     """Stock by location: shown, never edited (it changes only through movements)."""
 
@@ -115,7 +133,8 @@ class PartAdmin(ThemedImportExportMixin, ServiceAdmin):
         "vendor",
         "active",
     )
-    list_filter = ("active", "category", "unit", "vendor", "location")
+    list_filter = (LowStockFilter, "active", "category", "unit", "vendor", "location")
+    list_fullwidth = True
     search_fields = ("part_number", "name", "description", "category")
     list_select_related = ("vendor",)
     readonly_fields = ("quantity_on_hand", "low_stock_since", "created_at", "updated_at")
@@ -139,9 +158,16 @@ class PartAdmin(ThemedImportExportMixin, ServiceAdmin):
     inlines = [StockLevelInline]
     actions = ["restock", "adjust", "suggest_reorders"]
 
-    @admin.display(boolean=True, description="Low stock")
-    def low_stock(self, obj: Part) -> bool:
-        return obj.is_low_stock
+    @admin.display(description="Stock", ordering="quantity_on_hand")
+    def low_stock(self, obj: Part) -> str:
+        """A warning on the parts to reorder; the others show nothing to worry about."""
+        if not (obj.active and obj.is_low_stock):
+            return ""
+        return format_html(
+            '<span class="cmms-low-stock" title="At or below the reorder point ({})">'
+            "&#9888; Low</span>",
+            obj.reorder_point,
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # The only inline is read-only stock, which changes through movements alone.

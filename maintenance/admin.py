@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
 
+from assets.models import Asset
 from core.admin_tools import REFUSALS, ReadOnlyAdmin, ServiceAdmin, apply_each, form_action
 from core.exceptions import describe
 from core.models import User
@@ -589,3 +590,35 @@ class PMScheduleAdmin(ServiceAdmin):
             for schedule in queryset
         )
         self.message_user(request, f"{created} work orders created.", messages.SUCCESS)
+
+
+class AssetWorkOrderInline(TabularInline):
+    """The asset's work order history, newest first, on the asset's page."""
+
+    model = WorkOrder
+    fk_name = "asset"
+    fields = ("number", "title", "work_type", "status", "completed_at", "total_cost")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    per_page = 10
+    tab = True
+    ordering = ("-created_at",)
+    verbose_name_plural = "work order history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _add_history_to_assets() -> None:
+    # The asset register sits below maintenance and cannot name work orders itself.
+    asset_admin = admin.site._registry.get(Asset)
+    if asset_admin is not None and AssetWorkOrderInline not in asset_admin.inlines:
+        asset_admin.inlines = [AssetWorkOrderInline, *asset_admin.inlines]
+
+
+_add_history_to_assets()
