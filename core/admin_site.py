@@ -133,7 +133,8 @@ def build_navigation(
         if not model_admin.has_view_or_change_permission(request):
             continue
         meta = model._meta
-        title = str(meta.verbose_name_plural).capitalize()
+        plural = str(meta.verbose_name_plural)
+        title = plural[:1].upper() + plural[1:]
         link = reverse(f"{site.name}:{meta.app_label}_{meta.model_name}_changelist")
         entry = {
             "title": title,

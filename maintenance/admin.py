@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
+from unfold.decorators import display
 
 from assets.models import Asset
 from core.admin_tools import REFUSALS, ReadOnlyAdmin, ServiceAdmin, apply_each, form_action
@@ -31,7 +32,7 @@ from maintenance.admin_inlines import (
     save_inline_rows,
 )
 from maintenance.admin_workflow import WorkOrderMovesMixin, WorkRequestReviewMixin
-from maintenance.choices import ACTIVE_STATUSES
+from maintenance.choices import ACTIVE_STATUSES, WorkType
 from maintenance.events import payload_relations, slot_value
 from maintenance.models import (
     Attachment,
@@ -75,6 +76,34 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OpenFilter(admin.SimpleListFilter):
+    title = "open work"
+    parameter_name = "open"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Open (not completed or cancelled)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        if self.value() == "yes":
+            return queryset.filter(status__in=ACTIVE_STATUSES)
+        return queryset
+
+
+class BreakdownFilter(admin.SimpleListFilter):
+    """Corrective and emergency work: what MTTR is measured on."""
+
+    title = "breakdowns"
+    parameter_name = "breakdown"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Corrective and emergency")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        if self.value() == "yes":
+            return queryset.filter(work_type__in=(WorkType.CORRECTIVE, WorkType.EMERGENCY))
+        return queryset
+
+
 class DueFilter(admin.SimpleListFilter):
     """Open work due today, this week, or this month: the dashboard's and calendar's lists."""
 
@@ -115,10 +144,10 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
         "number",
         "short_title",
         "asset_code",
-        "status",
-        "priority",
+        "status_label",
+        "priority_label",
         "assigned_to",
-        "due_at",
+        "due",
         "sla_badge",
         "total_cost",
     )
@@ -129,8 +158,10 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
         "status",
         "priority",
         "work_type",
+        OpenFilter,
         OverdueFilter,
         DueFilter,
+        BreakdownFilter,
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
         "source",
     )
@@ -270,6 +301,36 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
     @admin.display(description="Title", ordering="title")
     def short_title(self, obj: WorkOrder) -> str:
         return obj.title if len(obj.title) <= 48 else obj.title[:47] + "…"
+
+    @display(
+        description="Status",
+        ordering="status",
+        label={
+            "open": "info",
+            "scheduled": "info",
+            "in_progress": "warning",
+            "on_hold": "danger",
+            "completed": "success",
+        },
+    )
+    def status_label(self, obj: WorkOrder) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(
+        description="Priority",
+        ordering="priority",
+        label={"critical": "danger", "high": "warning", "medium": "info"},
+    )
+    def priority_label(self, obj: WorkOrder) -> tuple[str, str]:
+        return obj.priority, obj.get_priority_display()
+
+    @admin.display(description="Due", ordering="due_at")
+    def due(self, obj: WorkOrder) -> str:
+        if obj.due_at is None:
+            return "-"
+        late = obj.status in ACTIVE_STATUSES and obj.due_at < timezone.now()
+        text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<span class="cmms-late">{}</span>', text) if late else text
 
     @admin.display(description="Asset", ordering="asset__asset_id")
     def asset_code(self, obj: WorkOrder) -> str:
