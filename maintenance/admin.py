@@ -16,11 +16,13 @@ from unfold.admin import TabularInline
 from unfold.decorators import display
 
 from assets.models import Asset
+from core.admin_site import add_page
 from core.admin_tools import REFUSALS, ReadOnlyAdmin, ServiceAdmin, apply_each, form_action
 from core.exceptions import describe
 from core.models import User
 from core.roles import WORKER_ROLES
 from maintenance import services
+from maintenance.admin_calendar import calendar_view
 from maintenance.admin_inlines import (
     AttachmentInline,
     CommentInline,
@@ -196,9 +198,11 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
             "Schedule",
             {
                 "fields": (
-                    ("scheduled_start", "scheduled_end"),
+                    "scheduled_start",
+                    "scheduled_end",
                     ("due_at", "estimated_hours"),
-                    ("reported_at", "failed_at"),
+                    "reported_at",
+                    "failed_at",
                     ("started_at", "completed_at"),
                     "stops_asset",
                 )
@@ -272,12 +276,22 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
     def get_urls(self) -> list[Any]:
         extra = [
             path(
+                "calendar/",
+                self.admin_site.admin_view(self.calendar),
+                name="maintenance_workorder_calendar",
+            ),
+            path(
                 "attachment/<int:pk>/",
                 self.admin_site.admin_view(self.attachment_file),
                 name="maintenance_attachment_file",
             ),
         ]
         return extra + super().get_urls()
+
+    def calendar(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return calendar_view(self, request)
 
     def attachment_file(self, request: HttpRequest, pk: int) -> FileResponse:
         """A photo or document of a work order or request, for those who may see them."""
@@ -683,3 +697,11 @@ def _add_history_to_assets() -> None:
 
 
 _add_history_to_assets()
+add_page(
+    "Planning",
+    "Calendar",
+    "maintenance_workorder_calendar",
+    icon="calendar_month",
+    order=0,
+    allowed=lambda request: request.user.has_perm("maintenance.view_workorder"),
+)
