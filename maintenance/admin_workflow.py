@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms import formset_factory
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -220,35 +221,29 @@ class WorkOrderMovesMixin:
         return cache[key]
 
     def _may_move(self, name: str, request: HttpRequest, object_id: Any = None) -> bool:
-        if not request.user.has_perm(MOVE_PERMISSIONS[name]):
+        if name not in MOVES or not request.user.has_perm(MOVE_PERMISSIONS[name]):
             return False
         if object_id is None:
             return True
         work_order = self._work_order(request, object_id)
         return work_order is not None and name in legal_moves(work_order)
 
-    def has_move_plan_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("plan", request, object_id)
-
-    def has_move_assign_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("assign", request, object_id)
-
-    def has_move_start_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("start", request, object_id)
-
-    def has_move_hold_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("hold", request, object_id)
-
-    def has_move_resume_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("resume", request, object_id)
-
-    def has_move_complete_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("complete", request, object_id)
-
-    def has_move_cancel_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_move("cancel", request, object_id)
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list[Any]:
+        """Only the moves this person may make from where the work order is now."""
+        shown = super().get_actions_detail(request, object_id)  # type: ignore[misc]
+        return [
+            button
+            for button in shown
+            if self._may_move(
+                getattr(button.method, "original_function_name", "").removeprefix("move_"),
+                request,
+                object_id,
+            )
+        ]
 
     def _move_view(self, name: str, request: HttpRequest, object_id: Any) -> HttpResponse:
+        if not request.user.has_perm(MOVE_PERMISSIONS[name]):
+            raise PermissionDenied
         work_order = get_object_or_404(WorkOrder, pk=object_id)
         change_url = reverse("admin:maintenance_workorder_change", args=[work_order.pk])
         if name not in legal_moves(work_order):
@@ -315,13 +310,8 @@ def _detail_action(name: str) -> Callable[..., Any]:
 
     view.__name__ = f"move_{name}"
     variant = ActionVariant.PRIMARY if name in ("start", "complete") else ActionVariant.DEFAULT
-    return action(
-        description=label,
-        url_path=f"move-{name}",
-        permissions=[f"move_{name}"],
-        icon=icon,
-        variant=variant,
-    )(view)
+    # Who may press it is decided per work order (get_actions_detail) and in the view.
+    return action(description=label, url_path=f"move-{name}", icon=icon, variant=variant)(view)
 
 
 for _name in MOVES:
@@ -371,21 +361,20 @@ class WorkRequestReviewMixin:
             and WorkRequest.objects.filter(pk=key, status=RequestStatus.PENDING).exists()
         )
 
-    def has_review_approve_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_review(request, object_id)
-
-    def has_review_reject_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return self._may_review(request, object_id)
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list[Any]:
+        shown = super().get_actions_detail(request, object_id)  # type: ignore[misc]
+        return shown if self._may_review(request, object_id) else []
 
     @action(
         description="Approve",
         url_path="approve",
-        permissions=["review_approve"],
         icon="check_circle",
         variant=ActionVariant.PRIMARY,
     )
     def review_approve(self, request: HttpRequest, object_id: Any) -> HttpResponse:
-        work_request = get_object_or_404(WorkRequest, pk=object_id)
+        work_request = self._pending(request, object_id)
+        if isinstance(work_request, HttpResponse):
+            return work_request
         form = ApproveRequestForm(
             request.POST if request.method == "POST" else None,
             initial={"priority": work_request.priority},
@@ -416,11 +405,12 @@ class WorkRequestReviewMixin:
     @action(
         description="Reject",
         url_path="reject",
-        permissions=["review_reject"],
         icon="block",
     )
     def review_reject(self, request: HttpRequest, object_id: Any) -> HttpResponse:
-        work_request = get_object_or_404(WorkRequest, pk=object_id)
+        work_request = self._pending(request, object_id)
+        if isinstance(work_request, HttpResponse):
+            return work_request
         form = RejectRequestForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -435,6 +425,19 @@ class WorkRequestReviewMixin:
                     reverse("admin:maintenance_workrequest_change", args=[work_request.pk])
                 )
         return self._review_page(request, work_request, form, "Reject")
+
+    def _pending(self, request: HttpRequest, object_id: Any) -> WorkRequest | HttpResponse:
+        if not request.user.has_perm("maintenance.review_workrequest"):
+            raise PermissionDenied
+        work_request = get_object_or_404(WorkRequest, pk=object_id)
+        if work_request.status != RequestStatus.PENDING:
+            self.message_user(
+                request, f"This request is already {work_request.status}.", messages.ERROR
+            )
+            return HttpResponseRedirect(
+                reverse("admin:maintenance_workrequest_change", args=[work_request.pk])
+            )
+        return work_request
 
     def _review_page(
         self, request: HttpRequest, work_request: WorkRequest, form: forms.Form, label: str

@@ -222,6 +222,8 @@ UNFOLD = {
     },
     "STYLES": ["core.admin_site.stylesheet"],
 }
+# The admin is the only signed-in page: its sign-in form (without ?next=) lands there.
+LOGIN_REDIRECT_URL = "/admin/"
 # The platform admin (public schema) has its own menu: tenants, staff, beat schedules.
 UNFOLD_PLATFORM = {
     **UNFOLD,

@@ -21,3 +21,6 @@ LOG_FORMAT = "json"
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = LOG_LEVEL
 HEALTH_CELERY_TIMEOUT = 0.5
+# The live server of the browser tests serves the admin's static files straight from the
+# apps (no collectstatic before a test run).
+WHITENOISE_USE_FINDERS = True
