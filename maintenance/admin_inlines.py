@@ -42,6 +42,8 @@ class ServiceInline(TabularInline):
     extra = 0
     can_delete = False
     form = ServiceInlineForm
+    # One tab each beside the work order's own fields: the page stays one screen long.
+    tab = True
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _open_for_work(obj) and super().has_change_permission(request, obj)
