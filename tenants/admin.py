@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
-from unfold.admin import TabularInline
+from unfold.admin import StackedInline, TabularInline
 from unfold.sites import UnfoldAdminSite
 
 from core.admin import AuditEntryAdmin, JobRunAdmin, UserAdmin
@@ -38,7 +38,17 @@ def themed(model_admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
     """The same admin in the back office's theme (for admins other packages ship)."""
     if issubclass(model_admin_class, ThemedAdmin):
         return model_admin_class
-    return type(model_admin_class.__name__, (model_admin_class, ThemedAdmin), {})
+    inlines = [
+        inline
+        if issubclass(inline, TabularInline | StackedInline)
+        else type(
+            inline.__name__,
+            (inline, TabularInline if issubclass(inline, admin.TabularInline) else StackedInline),
+            {},
+        )
+        for inline in model_admin_class.inlines
+    ]
+    return type(model_admin_class.__name__, (model_admin_class, ThemedAdmin), {"inlines": inlines})
 
 
 class TenantProvisionForm(forms.ModelForm):
