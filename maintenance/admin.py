@@ -13,7 +13,6 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import TabularInline
-from unfold.decorators import display
 
 from assets.models import Asset
 from core.admin_site import add_page
@@ -316,27 +315,22 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
     def short_title(self, obj: WorkOrder) -> str:
         return obj.title if len(obj.title) <= 48 else obj.title[:47] + "…"
 
-    @display(
-        description="Status",
-        ordering="status",
-        label={
-            "open": "info",
-            "scheduled": "info",
-            "in_progress": "warning",
-            "on_hold": "danger",
-            "completed": "success",
-        },
-    )
-    def status_label(self, obj: WorkOrder) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    # Plain spans, not a template per cell: a page of 50 work orders renders in a blink.
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj: WorkOrder) -> str:
+        return format_html(
+            '<span class="cmms-label cmms-status-{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
 
-    @display(
-        description="Priority",
-        ordering="priority",
-        label={"critical": "danger", "high": "warning", "medium": "info"},
-    )
-    def priority_label(self, obj: WorkOrder) -> tuple[str, str]:
-        return obj.priority, obj.get_priority_display()
+    @admin.display(description="Priority", ordering="priority")
+    def priority_label(self, obj: WorkOrder) -> str:
+        return format_html(
+            '<span class="cmms-label cmms-priority-{}">{}</span>',
+            obj.priority,
+            obj.get_priority_display(),
+        )
 
     @admin.display(description="Due", ordering="due_at")
     def due(self, obj: WorkOrder) -> str:
@@ -351,8 +345,14 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
         return obj.asset.asset_id if obj.asset else "-"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WorkOrder]:
-        # The SLA column reads the payload's slots: load what they read with the page.
-        return super().get_queryset(request).select_related(*payload_relations())
+        # The SLA column reads the payload's slots: load what they read with the page. (A
+        # queryset that already selects related rows makes the list skip its own
+        # list_select_related, hence both here.)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*payload_relations(), *self.list_select_related)
+        )
 
     @admin.display(description="SLA")
     def sla_badge(self, obj: WorkOrder) -> str:

@@ -156,7 +156,15 @@ def test_manager_runs_an_overdue_job_from_dashboard_to_completion(manager, seede
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1
     assert overdue.number in rows.first.inner_text()
+    # At 1,280 px the columns a manager acts on are on screen, not scrolled away.
+    for column in ("Assigned to", "Due", "SLA", "Total cost"):
+        header = page.locator("#result_list thead th", has_text=column).first.bounding_box()
+        assert header is not None, column
+        assert header["x"] + header["width"] <= 1280, column
     shot(page, "2-overdue-list")
+    page.set_viewport_size({"width": 1024, "height": 768})  # a tablet, held sideways
+    shot(page, "2b-overdue-list-tablet")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.click(f"#result_list a[href*='/workorder/{overdue.pk}/change/']")
     page.wait_for_url(re.compile(rf"/workorder/{overdue.pk}/change/"))
