@@ -8,9 +8,7 @@ Each journey saves screenshots under ``var/screenshots/``.
 
 import os
 import re
-import struct
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal as D
@@ -28,25 +26,12 @@ from inventory.models import Part
 from maintenance import services
 from maintenance.models import WorkOrder, WorkRequest
 from tests.conftest import PASSWORD
-from tests.maintenance.factories import stocked_part
+from tests.maintenance.factories import png, stocked_part
 
 pytestmark = pytest.mark.live
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 T = TypeVar("T")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-def png(width: int = 48, height: int = 32) -> bytes:
-    """A small orange picture, as a phone would send one."""
-    row = b"\x00" + b"\xff\x80\x00" * width
-    raw = zlib.compress(row * height)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
 from core.models import AuditEntry
@@ -11,7 +12,7 @@ from inventory.models import Part
 from maintenance import services
 from maintenance.models import Comment, LaborEntry, WorkOrder, WorkOrderStep, WorkRequest
 from tests.assets.factories import AssetFactory
-from tests.maintenance.factories import stocked_part
+from tests.maintenance.factories import png, stocked_part
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +258,22 @@ def test_another_tenants_admin_cannot_move_this_work(admin_client, in_alpha, bet
     with tenant_context(in_alpha.tenant):
         job.refresh_from_db()
     assert job.status == "open"
+
+
+def test_photos_are_served_to_their_own_tenant_only(admin_client, in_alpha, beta):
+    job = new_work_order()
+    photo = services.attachment_add(
+        by=None,
+        work_order=job,
+        upload=SimpleUploadedFile("seal.png", png(), content_type="image/png"),
+    )
+    page = admin_client("manager").get(change_url(job)).content.decode()
+    assert f'src="/admin/maintenance/workorder/attachment/{photo.pk}/"' in page  # the preview
+
+    url = f"/admin/maintenance/workorder/attachment/{photo.pk}/"
+    served = admin_client("manager").get(url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/png"
+    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert admin_client("manager", tenant=beta).get(url).status_code == 404
+    assert admin_client("requester").get(url).status_code in (302, 403)
