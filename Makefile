@@ -16,7 +16,7 @@ WEB_HOST ?= 127.0.0.1
 WEB_PORT ?= 8000
 export WEB_HOST WEB_PORT
 
-.PHONY: install run test lint bench lock migrate demo static clean
+.PHONY: install run test lint bench lock migrate demo static clean browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,8 +52,16 @@ run: demo static
 	@echo ""
 	$(BIN)/honcho start
 
-test: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest
+# The back office's browser tests drive the system's Chromium (Debian's package), never a
+# browser downloaded by Playwright.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium; } || true
+	@test -x $(CHROMIUM) || { echo "The browser tests need Chromium at $(CHROMIUM):" \
+		"install Debian's package as root (apt-get install chromium) and run make test again."; exit 1; }
+
+test: install browser
+	CHROMIUM=$(CHROMIUM) DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -466,3 +466,15 @@ def predictive_insights(
     for row in out:
         del row["_rank"]
     return out
+
+
+def open_by_priority() -> dict[str, int]:
+    """Open work now, per priority (the backlog a planner works down)."""
+    counts = dict.fromkeys(Priority.values, 0)
+    for priority, count in _all(
+        "SELECT priority, count(*) FROM maintenance_workorder "
+        "WHERE status = ANY(%(active)s) GROUP BY priority",
+        {"active": list(ACTIVE_STATUSES)},
+    ):
+        counts[priority] = count
+    return counts

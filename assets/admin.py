@@ -2,14 +2,22 @@
 
 from typing import Any
 
+import segno
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from unfold.admin import TabularInline
 
 from assets.choices import AlertStatus, AssetStatus
 from assets.importing import AssetResource
+from assets.links import request_url_for
 from assets.models import (
     Alert,
     Asset,
@@ -21,10 +29,10 @@ from assets.models import (
     Threshold,
 )
 from assets.services import monitoring, registry, reliability
-from core.admin_tools import ServiceAdmin, apply_each
+from core.admin_tools import ServiceAdmin, ThemedAdmin, ThemedImportExportMixin, apply_each
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -50,13 +58,27 @@ class LocationHistoryInline(ReadOnlyInline):
     )
     readonly_fields = fields
     verbose_name_plural = "location history"
-    max_num = 20
+    per_page = 10
+    tab = True
 
 
 class MeterInline(ReadOnlyInline):
     model = Meter
-    fields = ("name", "kind", "unit", "cumulative", "current_value", "last_reading_at")
+    fields = ("name", "kind", "unit", "cumulative", "current_value", "last_reading_at", "recent")
     readonly_fields = fields
+    tab = True
+    verbose_name_plural = "meters and readings"
+
+    @admin.display(description="Last readings")
+    def recent(self, meter: Meter) -> str:
+        readings = list(meter.readings.order_by("-reading_at", "-id")[:5]) if meter.pk else []
+        if not readings:
+            return "-"
+        return format_html_join(
+            "",
+            "<div>{} &middot; {}</div>",
+            ((f"{r.reading_at:%Y-%m-%d %H:%M}", r.value) for r in readings),
+        )
 
 
 class OpenAlertInline(ReadOnlyInline):
@@ -71,9 +93,23 @@ class OpenAlertInline(ReadOnlyInline):
 
 class DowntimeInline(ReadOnlyInline):
     model = AssetDowntime
-    fields = ("status", "started_at", "ended_at", "reason")
+    fields = ("status", "started_at", "ended_at", "hours_down", "reason")
     readonly_fields = fields
-    max_num = 20
+    per_page = 10
+    tab = True
+    verbose_name_plural = "downtime"
+
+    @admin.display(description="Hours")
+    def hours_down(self, obj: AssetDowntime) -> str:
+        end = obj.ended_at or timezone.now()
+        return f"{(end - obj.started_at).total_seconds() / 3600:.1f}"
+
+
+def qr_svg(asset: Asset, *, scale: int) -> SafeString:
+    """The asset's QR code as inline SVG, drawn here (segno): no request leaves the server."""
+    code = segno.make(request_url_for(asset), error="m")
+    # segno writes the SVG itself from the code's modules; nothing user-typed is in it.
+    return mark_safe(code.svg_inline(scale=scale, border=2))  # noqa: S308
 
 
 def _status_action(status: str, label: str) -> Any:
@@ -105,7 +141,9 @@ ASSET_DETAILS = tuple(
 
 
 @admin.register(Asset)
-class AssetAdmin(ImportExportMixin, ServiceAdmin):
+class AssetAdmin(ThemedImportExportMixin, ServiceAdmin):
+    sidebar_icon = "precision_manufacturing"
+    sidebar_order = 10
     resource_classes = [AssetResource]
     service_fields = registry.ASSET_FIELDS
     service_object = "asset"
@@ -127,7 +165,7 @@ class AssetAdmin(ImportExportMixin, ServiceAdmin):
     search_fields = ("asset_id", "name", "serial_number", "manufacturer", "model", "tags")
     list_select_related = ("parent", "location")
     autocomplete_fields = ("parent", "location")
-    readonly_fields = ("request_token", "children_list", "created_at", "updated_at")
+    readonly_fields = ("qr_code", "children_list", "created_at", "updated_at")
     inlines = [OpenAlertInline, MeterInline, LocationHistoryInline, DowntimeInline]
     actions = [_status_action(status, label) for status, label in AssetStatus.choices]
     fieldsets = (
@@ -135,8 +173,42 @@ class AssetAdmin(ImportExportMixin, ServiceAdmin):
         ("Hierarchy and place", {"fields": ASSET_PLACE}),
         ("Details", {"fields": ASSET_DETAILS}),
         ("Finance", {"fields": ASSET_FINANCE}),
-        ("System", {"fields": ("request_token", "created_at", "updated_at")}),
+        ("Request QR code", {"fields": ("qr_code",)}),
+        ("System", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "<int:pk>/qr/print/",
+                self.admin_site.admin_view(self.qr_print),
+                name="assets_asset_qr_print",
+            )
+        ]
+        return extra + super().get_urls()
+
+    @admin.display(description="QR code")
+    def qr_code(self, obj: Asset) -> str:
+        """What the label shows: scanning it opens the asset's request form on a phone."""
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<div class="flex gap-4 items-center">{}<div><div class="mb-2">{}</div>'
+            '<a class="underline" href="{}" target="_blank">Print label</a></div></div>',
+            qr_svg(obj, scale=4),
+            request_url_for(obj),
+            reverse("admin:assets_asset_qr_print", args=[obj.pk]),
+        )
+
+    def qr_print(self, request: HttpRequest, pk: int) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        asset = get_object_or_404(Asset.objects.select_related("location"), pk=pk)
+        return TemplateResponse(
+            request,
+            "admin/assets/asset/qr_print.html",
+            {"asset": asset, "qr": qr_svg(asset, scale=10), "url": request_url_for(asset)},
+        )
 
     @admin.display(description="Parent", ordering="parent__asset_id")
     def parent_link(self, obj: Asset) -> str:
@@ -159,6 +231,8 @@ class AssetAdmin(ImportExportMixin, ServiceAdmin):
 
 @admin.register(Location)
 class LocationAdmin(ServiceAdmin):
+    sidebar_icon = "location_on"
+    sidebar_order = 20
     list_display = ("path", "kind", "zone", "department", "latitude", "longitude")
     list_filter = ("kind",)
     search_fields = ("name", "path", "zone", "department")
@@ -173,7 +247,9 @@ class LocationAdmin(ServiceAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ThemedAdmin):
+    sidebar_icon = "notifications_active"
+    sidebar_order = 30
     list_display = (
         "raised_at",
         "asset",
@@ -228,6 +304,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(Threshold)
 class ThresholdAdmin(ServiceAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "rule"
+    sidebar_order = 40
     list_display = ("metric", "operator", "value", "severity", "asset", "asset_type", "active")
     list_filter = ("metric", "severity", "asset_type", "active")
     autocomplete_fields = ("asset",)
@@ -241,6 +320,8 @@ class ThresholdAdmin(ServiceAdmin):
 
 @admin.register(Failure)
 class FailureAdmin(ServiceAdmin):
+    sidebar_icon = "report"
+    sidebar_order = 40
     list_display = ("occurred_at", "asset", "failure_mode", "downtime_hours", "work_order_id")
     list_filter = ("asset__asset_type", "asset__criticality")
     search_fields = ("failure_mode", "cause", "asset__asset_id", "asset__name")

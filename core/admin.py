@@ -5,18 +5,29 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import (
-    AdminPasswordChangeForm,
-    AdminUserCreationForm,
-    UserChangeForm,
-)
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from unfold.forms import AdminPasswordChangeForm as ThemedPasswordChangeForm
+from unfold.forms import UserChangeForm as ThemedUserChangeForm
+from unfold.forms import UserCreationForm as ThemedUserCreationForm
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from core import services
+from core.admin_tools import ReadOnlyAdmin, ServiceAdmin, ThemedAdmin
 from core.exceptions import Conflict, InvalidInput
 from core.models import AuditEntry, JobRun, User
 from core.roles import Role
+
+__all__ = [
+    "AuditEntryAdmin",
+    "JobRunAdmin",
+    "ReadOnlyAdmin",
+    "ServiceAdmin",
+    "ThemedAdmin",
+    "UserAdmin",
+    "hide_token_tables",
+]
 
 # Roles are fixed by the product; they are assigned on the user, not edited as groups.
 if admin.site.is_registered(Group):
@@ -37,17 +48,19 @@ def hide_token_tables() -> None:
 
 
 class RoleChoiceMixin(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    role = forms.ChoiceField(
+        choices=Role.choices, initial=Role.VIEWER, widget=UnfoldAdminSelectWidget
+    )
 
 
-class UserAddForm(RoleChoiceMixin, AdminUserCreationForm):
+class UserAddForm(RoleChoiceMixin, ThemedUserCreationForm, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "email")
 
 
-class UserEditForm(RoleChoiceMixin, UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+class UserEditForm(RoleChoiceMixin, ThemedUserChangeForm):
+    class Meta(ThemedUserChangeForm.Meta):
         model = User
         fields = ("username", "email", "first_name", "last_name", "is_active", "hourly_rate")
 
@@ -64,7 +77,7 @@ class UserEditForm(RoleChoiceMixin, UserChangeForm):
         return data
 
 
-class PasswordChangeForm(AdminPasswordChangeForm):
+class PasswordChangeForm(ThemedPasswordChangeForm):
     """A new password set in the admin ends the person's sessions, as through the API."""
 
     def save(self, commit: bool = True) -> User:
@@ -75,7 +88,10 @@ class PasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ThemedAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "group"
+    sidebar_order = 10
     form = UserEditForm
     add_form = UserAddForm
     change_password_form = PasswordChangeForm
@@ -156,19 +172,10 @@ class UserAdmin(DjangoUserAdmin):
             self.delete_model(request, user)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
+    sidebar_group = "Reports"
+    sidebar_icon = "history"
     list_display = (
         "created_at",
         "actor_username",
@@ -184,5 +191,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
+    sidebar_icon = "schedule"
     list_display = ("name", "run_key", "started_at", "finished_at")
     list_filter = ("name",)

@@ -8,6 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from import_export.admin import ImportExportMixin
+from import_export.results import RowResult
+from unfold.admin import ModelAdmin
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from core.exceptions import Conflict, Forbidden, InvalidInput, describe
 
@@ -62,7 +66,28 @@ def form_action(
     return TemplateResponse(request, "admin/core/action_form.html", context)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ThemedAdmin(ModelAdmin):
+    """Every model admin of the product: the back office's theme (django-unfold)."""
+
+    # Bulk actions stay one click away on the lists managers keep open all day.
+    list_filter_submit = False
+    warn_unsaved_form = True
+
+
+class ReadOnlyAdmin(ThemedAdmin):
+    """A record kept by the product (ledger, audit trail): read, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceAdmin(ThemedAdmin):
     """A model admin whose saves and deletes go through the app's services.
 
     Set ``service_fields`` (what the form may pass on), ``service_object`` (the
@@ -121,3 +146,53 @@ class ServiceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class ThemedImportExportMixin(ImportExportMixin):
+    """django-import-export's import and export pages in the back office's theme.
+
+    A file with bad rows imports like the ``import_*`` commands: the preview lists
+    the rejected rows with their reasons and still offers to confirm; confirming
+    lands the good rows and reports each rejected one.
+    """
+
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    # Rejected rows named in the messages after an import; the rest are counted.
+    rejections_listed = 20
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> Any:
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        if (
+            result is None
+            or context.get("confirm_form") is not None
+            or result.has_errors()
+            or not result.has_validation_errors()
+        ):
+            return response
+        good = sum(
+            result.totals.get(kind, 0)
+            for kind in (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE)
+        )
+        bad = len(result.invalid_rows)
+        if good:
+            context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
+            self.message_user(
+                request,
+                f"{good} rows are good and will be imported; {bad} rows are rejected "
+                "(listed below) and will be left out.",
+                messages.WARNING,
+            )
+        return response
+
+    def process_result(self, result: Any, request: HttpRequest) -> Any:
+        rejected = result.invalid_rows
+        for row in rejected[: self.rejections_listed]:
+            reason = " ".join(row.error.messages) if hasattr(row.error, "messages") else row.error
+            self.message_user(request, f"Row {row.number} rejected: {reason}", messages.ERROR)
+        if len(rejected) > self.rejections_listed:
+            more = len(rejected) - self.rejections_listed
+            self.message_user(request, f"... and {more} more rows rejected.", messages.ERROR)
+        return super().process_result(result, request)

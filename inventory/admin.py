@@ -6,12 +6,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
-from import_export.admin import ImportExportMixin
+from django.utils.html import format_html
+from unfold.admin import TabularInline
 
-from core.admin import ReadOnlyAdmin
-from core.admin_tools import ServiceAdmin, apply_each, form_action
+from core.admin_tools import (
+    ReadOnlyAdmin,
+    ServiceAdmin,
+    ThemedImportExportMixin,
+    apply_each,
+    form_action,
+)
 from core.exceptions import Conflict, InvalidInput, describe
 from inventory.choices import AdjustmentReason, PurchaseOrderStatus
 from inventory.importers import PartResource
@@ -70,7 +76,24 @@ class AdjustForm(forms.Form):
         return data
 
 
-class StockLevelInline(admin.TabularInline):
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "low_stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Low: at or below reorder point"), ("no", "Above reorder point")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Part]) -> QuerySet[Part]:
+        # The same rule as the API's low-stock list (inventory.selectors.low_stock_parts).
+        low = Q(active=True, quantity_on_hand__lte=F("reorder_point"))
+        if self.value() == "yes":
+            return queryset.filter(low)
+        if self.value() == "no":
+            return queryset.exclude(low)
+        return queryset
+
+
+class StockLevelInline(TabularInline):
     """Stock by location: shown, never edited (it changes only through movements)."""
 
     model = StockLevel
@@ -88,7 +111,9 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Part)
-class PartAdmin(ImportExportMixin, ServiceAdmin):
+class PartAdmin(ThemedImportExportMixin, ServiceAdmin):
+    sidebar_icon = "inventory_2"
+    sidebar_order = 10
     # Imports run through PartImporter, the same rules as ``import_parts``.
     resource_classes = [PartResource]
     service_fields = catalog.PART_FIELDS
@@ -96,19 +121,18 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
     service_create = staticmethod(catalog.part_create)
     service_update = staticmethod(catalog.part_update)
     service_delete = staticmethod(catalog.part_delete)
+    # What a manager scans at 1,280 px; category, unit and activity are filters.
     list_display = (
         "part_number",
         "name",
-        "category",
-        "quantity_on_hand",
-        "unit",
+        "on_hand",
         "reorder_point",
         "unit_cost",
         "low_stock",
         "vendor",
-        "active",
     )
-    list_filter = ("active", "category", "unit", "vendor", "location")
+    list_filter = (LowStockFilter, "active", "category", "unit", "vendor", "location")
+    list_fullwidth = True
     search_fields = ("part_number", "name", "description", "category")
     list_select_related = ("vendor",)
     readonly_fields = ("quantity_on_hand", "low_stock_since", "created_at", "updated_at")
@@ -132,9 +156,20 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
     inlines = [StockLevelInline]
     actions = ["restock", "adjust", "suggest_reorders"]
 
-    @admin.display(boolean=True, description="Low stock")
-    def low_stock(self, obj: Part) -> bool:
-        return obj.is_low_stock
+    @admin.display(description="On hand", ordering="quantity_on_hand")
+    def on_hand(self, obj: Part) -> str:
+        return f"{obj.quantity_on_hand.normalize():f} {obj.get_unit_display().lower()}"
+
+    @admin.display(description="Stock", ordering="quantity_on_hand")
+    def low_stock(self, obj: Part) -> str:
+        """A warning on the parts to reorder; the others show nothing to worry about."""
+        if not (obj.active and obj.is_low_stock):
+            return ""
+        return format_html(
+            '<span class="cmms-low-stock" title="At or below the reorder point ({})">'
+            "&#9888; Low</span>",
+            obj.reorder_point,
+        )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # The only inline is read-only stock, which changes through movements alone.
@@ -208,6 +243,8 @@ class PartAdmin(ImportExportMixin, ServiceAdmin):
 
 @admin.register(StockLocation)
 class StockLocationAdmin(ServiceAdmin):
+    sidebar_icon = "warehouse"
+    sidebar_order = 40
     list_display = ("code", "name", "kind", "parent")
     list_filter = ("kind",)
     search_fields = ("code", "name")
@@ -221,6 +258,8 @@ class StockLocationAdmin(ServiceAdmin):
 
 @admin.register(Vendor)
 class VendorAdmin(ServiceAdmin):
+    sidebar_icon = "storefront"
+    sidebar_order = 30
     list_display = ("name", "contact_name", "email", "phone", "lead_time_days", "active")
     list_filter = ("active",)
     search_fields = ("name", "contact_name", "email")
@@ -236,6 +275,8 @@ class VendorAdmin(ServiceAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
+    sidebar_icon = "swap_vert"
+    sidebar_order = 50
     """The ledger: read only, always."""
 
     list_display = (
@@ -256,7 +297,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class PurchaseOrderLineInline(admin.TabularInline):
+class PurchaseOrderLineInline(TabularInline):
     model = PurchaseOrderLine
     fields = ("part", "quantity", "unit_cost", "location", "notes", "quantity_received")
     readonly_fields = ("quantity_received",)
@@ -278,6 +319,8 @@ class PurchaseOrderLineInline(admin.TabularInline):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(ServiceAdmin):
+    sidebar_icon = "shopping_cart"
+    sidebar_order = 20
     list_display = ("number", "vendor", "status", "expected_at", "created_at", "received_at")
     list_filter = ("status", "vendor")
     search_fields = ("number", "vendor__name", "reference", "notes")

@@ -5,31 +5,45 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.admin import TabularInline
 
-from core.admin_tools import REFUSALS, ServiceAdmin, apply_each, form_action
+from assets.models import Asset
+from core.admin_site import add_page
+from core.admin_tools import REFUSALS, ReadOnlyAdmin, ServiceAdmin, apply_each, form_action
 from core.exceptions import describe
 from core.models import User
 from core.roles import WORKER_ROLES
 from maintenance import services
-from maintenance.choices import ACTIVE_STATUSES
+from maintenance.admin_calendar import calendar_view
+from maintenance.admin_inlines import (
+    AttachmentInline,
+    CommentInline,
+    LaborInline,
+    OtherCostInline,
+    PartInline,
+    StepInline,
+    attachment_preview,
+    save_inline_rows,
+)
+from maintenance.admin_workflow import WorkOrderMovesMixin, WorkRequestReviewMixin
+from maintenance.choices import ACTIVE_STATUSES, WorkType
 from maintenance.events import payload_relations, slot_value
 from maintenance.models import (
-    Comment,
-    LaborEntry,
+    Attachment,
     MaintenanceCalendar,
     MaintenanceEvent,
     MaintenanceSettings,
-    OtherCost,
     PMSchedule,
     TemplatePart,
     TemplateStep,
     WorkOrder,
-    WorkOrderPart,
-    WorkOrderStep,
     WorkOrderTemplate,
     WorkRequest,
 )
@@ -63,45 +77,52 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyTabular(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class OpenFilter(admin.SimpleListFilter):
+    title = "open work"
+    parameter_name = "open"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Open (not completed or cancelled)")]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class StepInline(ReadOnlyTabular):
-    model = WorkOrderStep
-    fields = ("order", "title", "kind", "done", "result", "failed", "done_by")
-    readonly_fields = fields
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        if self.value() == "yes":
+            return queryset.filter(status__in=ACTIVE_STATUSES)
+        return queryset
 
 
-class PartInline(ReadOnlyTabular):
-    model = WorkOrderPart
-    fields = ("part", "description", "quantity_planned", "quantity_used", "unit_cost", "cost")
-    readonly_fields = fields
+class BreakdownFilter(admin.SimpleListFilter):
+    """Corrective and emergency work: what MTTR is measured on."""
+
+    title = "breakdowns"
+    parameter_name = "breakdown"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Corrective and emergency")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        if self.value() == "yes":
+            return queryset.filter(work_type__in=(WorkType.CORRECTIVE, WorkType.EMERGENCY))
+        return queryset
 
 
-class LaborInline(ReadOnlyTabular):
-    model = LaborEntry
-    fields = ("technician", "work_date", "hours", "rate", "cost", "notes")
-    readonly_fields = fields
+class DueFilter(admin.SimpleListFilter):
+    """Open work due today, this week, or this month: the dashboard's and calendar's lists."""
 
+    title = "due"
+    parameter_name = "due"
+    SPANS = {"today": 1, "week": 7, "month": 31}
 
-class OtherCostInline(ReadOnlyTabular):
-    model = OtherCost
-    fields = ("incurred_on", "category", "description", "amount")
-    readonly_fields = fields
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("today", "Due today"), ("week", "Due within 7 days"), ("month", "Within 31 days")]
 
-
-class CommentInline(ReadOnlyTabular):
-    model = Comment
-    fields = ("created_at", "author", "body")
-    readonly_fields = fields
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+        days = self.SPANS.get(self.value() or "")
+        if days is None:
+            return queryset
+        now = timezone.now()
+        return queryset.filter(
+            status__in=ACTIVE_STATUSES, due_at__gte=now, due_at__lt=now + timedelta(days=days)
+        )
 
 
 class AssignForm(forms.Form):
@@ -116,24 +137,32 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(ServiceAdmin):
+class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
+    sidebar_icon = "assignment"
+    sidebar_order = 10
+    # What a manager scans at 1,280 px: the rest is one click away, on the work order.
     list_display = (
         "number",
-        "title",
-        "asset",
-        "status",
-        "priority",
-        "work_type",
+        "short_title",
+        "asset_code",
+        "status_label",
+        "priority_label",
         "assigned_to",
-        "due_at",
+        "due",
         "sla_badge",
         "total_cost",
     )
+    list_display_links = ("number", "short_title")
+    list_fullwidth = True
+    list_per_page = 50
     list_filter = (
         "status",
         "priority",
         "work_type",
+        OpenFilter,
         OverdueFilter,
+        DueFilter,
+        BreakdownFilter,
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
         "source",
     )
@@ -141,34 +170,70 @@ class WorkOrderAdmin(ServiceAdmin):
     list_select_related = ("asset", "assigned_to")
     autocomplete_fields = ("asset",)
     date_hierarchy = "created_at"
-    inlines = [StepInline, PartInline, LaborInline, OtherCostInline, CommentInline]
+    inlines = [
+        StepInline,
+        PartInline,
+        LaborInline,
+        OtherCostInline,
+        CommentInline,
+        AttachmentInline,
+    ]
     actions = ["assign", "complete", "cancel"]
-    fields = (
-        "number",
-        "title",
-        "description",
-        "asset",
-        "work_type",
-        "priority",
-        "status",
-        "assigned_to",
-        "requested_by",
-        ("scheduled_start", "scheduled_end"),
-        "due_at",
-        ("started_at", "completed_at"),
-        "estimated_hours",
-        "actual_hours",
-        ("labor_cost", "parts_cost", "other_cost", "total_cost"),
-        "source",
-        "external_ref",
-        "follow_up_of",
-        "notes",
-        "findings",
-        "recommendations",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("number", "status", "sla_badge"),
+                    "title",
+                    "description",
+                    "asset",
+                    ("work_type", "priority"),
+                    ("assigned_to", "requested_by"),
+                )
+            },
+        ),
+        (
+            "Schedule",
+            {
+                "fields": (
+                    "scheduled_start",
+                    "scheduled_end",
+                    ("due_at", "estimated_hours"),
+                    "reported_at",
+                    "failed_at",
+                    ("started_at", "completed_at"),
+                    "stops_asset",
+                )
+            },
+        ),
+        (
+            "Cost",
+            {
+                "fields": (
+                    ("actual_hours", "labor_cost"),
+                    ("parts_cost", "other_cost"),
+                    "total_cost",
+                )
+            },
+        ),
+        (
+            "Outcome",
+            {
+                "fields": (
+                    "notes",
+                    "findings",
+                    "recommendations",
+                    ("hold_reason", "cancel_reason"),
+                    ("source", "external_ref", "follow_up_of"),
+                )
+            },
+        ),
     )
     readonly_fields = (
         "number",
         "status",
+        "sla_badge",
         "assigned_to",
         "started_at",
         "completed_at",
@@ -182,6 +247,8 @@ class WorkOrderAdmin(ServiceAdmin):
         "notes",
         "findings",
         "recommendations",
+        "hold_reason",
+        "cancel_reason",
     )
 
     service_fields = services.work_orders.WORK_ORDER_FIELDS
@@ -193,9 +260,99 @@ class WorkOrderAdmin(ServiceAdmin):
     def after_save(self, obj: WorkOrder, saved: WorkOrder) -> None:
         obj.number = saved.number
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            # A new work order: what it is about; moves and costs come once it exists.
+            return ((None, {"fields": services.work_orders.WORK_ORDER_FIELDS}),)
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return self.inlines if obj is not None else []
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        save_inline_rows(self, request, form.instance, formset)
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "calendar/",
+                self.admin_site.admin_view(self.calendar),
+                name="maintenance_workorder_calendar",
+            ),
+            path(
+                "attachment/<int:pk>/",
+                self.admin_site.admin_view(self.attachment_file),
+                name="maintenance_attachment_file",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def calendar(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return calendar_view(self, request)
+
+    def attachment_file(self, request: HttpRequest, pk: int) -> FileResponse:
+        """A photo or document of a work order or request, for those who may see them."""
+        if not (
+            self.has_view_permission(request)
+            or request.user.has_perm("maintenance.view_workrequest")
+        ):
+            raise PermissionDenied
+        attachment = get_object_or_404(Attachment, pk=pk)
+        try:
+            handle = attachment.file.open("rb")
+        except OSError as exc:
+            raise Http404 from exc
+        response = FileResponse(handle, content_type=attachment.content_type)
+        response["Content-Disposition"] = (
+            f'inline; filename="{attachment.name.replace(chr(34), "")}"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @admin.display(description="Title", ordering="title")
+    def short_title(self, obj: WorkOrder) -> str:
+        return obj.title if len(obj.title) <= 48 else obj.title[:47] + "…"
+
+    # Plain spans, not a template per cell: a page of 50 work orders renders in a blink.
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj: WorkOrder) -> str:
+        return format_html(
+            '<span class="cmms-label cmms-status-{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
+
+    @admin.display(description="Priority", ordering="priority")
+    def priority_label(self, obj: WorkOrder) -> str:
+        return format_html(
+            '<span class="cmms-label cmms-priority-{}">{}</span>',
+            obj.priority,
+            obj.get_priority_display(),
+        )
+
+    @admin.display(description="Due", ordering="due_at")
+    def due(self, obj: WorkOrder) -> str:
+        if obj.due_at is None:
+            return "-"
+        late = obj.status in ACTIVE_STATUSES and obj.due_at < timezone.now()
+        text = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        return format_html('<span class="cmms-late">{}</span>', text) if late else text
+
+    @admin.display(description="Asset", ordering="asset__asset_id")
+    def asset_code(self, obj: WorkOrder) -> str:
+        return obj.asset.asset_id if obj.asset else "-"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[WorkOrder]:
-        # The SLA column reads the payload's slots: load what they read with the page.
-        return super().get_queryset(request).select_related(*payload_relations())
+        # The SLA column reads the payload's slots: load what they read with the page. (A
+        # queryset that already selects related rows makes the list skip its own
+        # list_select_related, hence both here.)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*payload_relations(), *self.list_select_related)
+        )
 
     @admin.display(description="SLA")
     def sla_badge(self, obj: WorkOrder) -> str:
@@ -208,8 +365,7 @@ class WorkOrderAdmin(ServiceAdmin):
         if sla["paused"] and state != "breached":
             state = "paused"
         return format_html(
-            '<span style="background:{};color:#fff;padding:1px 6px;border-radius:8px;'
-            'font-size:11px">{}</span>',
+            '<span class="cmms-badge" style="background:{}">{}</span>',
             SLA_BADGE_COLOURS[state],
             state,
         )
@@ -266,7 +422,9 @@ class WorkOrderAdmin(ServiceAdmin):
 
 
 @admin.register(WorkRequest)
-class WorkRequestAdmin(ServiceAdmin):
+class WorkRequestAdmin(WorkRequestReviewMixin, ServiceAdmin):
+    sidebar_icon = "inbox"
+    sidebar_order = 20
     list_display = (
         "created_at",
         "title",
@@ -274,10 +432,11 @@ class WorkRequestAdmin(ServiceAdmin):
         "priority",
         "status",
         "channel",
-        "requested_by",
-        "reporter_name",
+        "reporter",
+        "photo_count",
         "work_order",
     )
+    list_fullwidth = True
     list_filter = ("status", "priority", "channel")
     search_fields = ("title", "description", "reporter_name", "asset__asset_id")
     list_select_related = ("asset", "requested_by", "work_order")
@@ -287,7 +446,26 @@ class WorkRequestAdmin(ServiceAdmin):
     service_delete = staticmethod(requests.work_request_delete)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in WorkRequest._meta.fields]
+        return [field.name for field in WorkRequest._meta.fields] + ["photos"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["photos", *(field.name for field in WorkRequest._meta.fields)]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkRequest]:
+        return super().get_queryset(request).annotate(photo_total=Count("photos"))
+
+    @admin.display(description="Photos")
+    def photos(self, obj: WorkRequest) -> str:
+        shown = [attachment_preview(photo) for photo in obj.photos.all()] if obj.pk else []
+        return format_html_join(" ", "{}", ((html,) for html in shown)) if shown else "-"
+
+    @admin.display(description="Photos", ordering="photo_total")
+    def photo_count(self, obj: WorkRequest) -> int:
+        return getattr(obj, "photo_total", 0)
+
+    @admin.display(description="From")
+    def reporter(self, obj: WorkRequest) -> str:
+        return str(obj.requested_by or obj.reporter_name or "-")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -320,12 +498,12 @@ class WorkRequestAdmin(ServiceAdmin):
         )
 
 
-class TemplateStepInline(admin.TabularInline):
+class TemplateStepInline(TabularInline):
     model = TemplateStep
     extra = 0
 
 
-class TemplatePartInline(admin.TabularInline):
+class TemplatePartInline(TabularInline):
     model = TemplatePart
     extra = 0
     autocomplete_fields = ("part",)
@@ -333,6 +511,9 @@ class TemplatePartInline(admin.TabularInline):
 
 @admin.register(WorkOrderTemplate)
 class WorkOrderTemplateAdmin(ServiceAdmin):
+    sidebar_group = "Planning"
+    sidebar_icon = "content_copy"
+    sidebar_order = 30
     list_display = ("name", "work_type", "priority", "estimated_hours", "estimated_cost", "active")
     list_filter = ("work_type", "active")
     search_fields = ("name",)
@@ -369,25 +550,21 @@ class WorkOrderTemplateAdmin(ServiceAdmin):
 
 
 @admin.register(MaintenanceEvent)
-class MaintenanceEventAdmin(admin.ModelAdmin):
+class MaintenanceEventAdmin(ReadOnlyAdmin):
+    sidebar_group = "Reports"
+    sidebar_icon = "manage_history"
     list_display = ("occurred_at", "kind", "summary", "asset", "work_order", "actor")
     list_filter = ("kind",)
     search_fields = ("summary", "asset__asset_id", "work_order__number")
     list_select_related = ("asset", "work_order", "actor")
     date_hierarchy = "occurred_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(MaintenanceSettings)
 class MaintenanceSettingsAdmin(ServiceAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "tune"
+    sidebar_order = 20
     list_display = ("__str__", "default_labor_rate", "updated_at")
 
     service_fields = maintenance_settings.SETTINGS_FIELDS
@@ -404,6 +581,9 @@ class MaintenanceSettingsAdmin(ServiceAdmin):
 
 @admin.register(MaintenanceCalendar)
 class MaintenanceCalendarAdmin(ServiceAdmin):
+    sidebar_group = "Planning"
+    sidebar_icon = "schedule"
+    sidebar_order = 40
     list_display = ("name", "timezone", "days", "working_hours", "holiday_count")
     search_fields = ("name",)
 
@@ -425,6 +605,9 @@ class MaintenanceCalendarAdmin(ServiceAdmin):
 
 @admin.register(PMSchedule)
 class PMScheduleAdmin(ServiceAdmin):
+    sidebar_group = "Planning"
+    sidebar_icon = "event_repeat"
+    sidebar_order = 10
     list_display = (
         "name",
         "trigger_type",
@@ -482,3 +665,43 @@ class PMScheduleAdmin(ServiceAdmin):
             for schedule in queryset
         )
         self.message_user(request, f"{created} work orders created.", messages.SUCCESS)
+
+
+class AssetWorkOrderInline(TabularInline):
+    """The asset's work order history, newest first, on the asset's page."""
+
+    model = WorkOrder
+    fk_name = "asset"
+    fields = ("number", "title", "work_type", "status", "completed_at", "total_cost")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    per_page = 10
+    tab = True
+    ordering = ("-created_at",)
+    verbose_name_plural = "work order history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _add_history_to_assets() -> None:
+    # The asset register sits below maintenance and cannot name work orders itself.
+    asset_admin = admin.site._registry.get(Asset)
+    if asset_admin is not None and AssetWorkOrderInline not in asset_admin.inlines:
+        asset_admin.inlines = [AssetWorkOrderInline, *asset_admin.inlines]
+
+
+_add_history_to_assets()
+add_page(
+    "Planning",
+    "Calendar",
+    "maintenance_workorder_calendar",
+    icon="calendar_month",
+    order=0,
+    allowed=lambda request: request.user.has_perm("maintenance.view_workorder"),
+)

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from core.admin_tools import ServiceAdmin
+from core.admin_tools import ServiceAdmin, ThemedAdmin
 from core.events import EVENT_TYPES
 from core.roles import Role
 from notifications.models import Channel, Delivery
@@ -39,6 +39,9 @@ class ChannelForm(forms.ModelForm):
 
 @admin.register(Channel)
 class ChannelAdmin(ServiceAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "campaign"
+    sidebar_order = 50
     form = ChannelForm
     list_display = ("__str__", "kind", "target_hint", "event_list", "role_list", "active")
     list_filter = ("kind", "active")
@@ -86,7 +89,10 @@ class ChannelAdmin(ServiceAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ThemedAdmin):
+    sidebar_group = "Settings"
+    sidebar_icon = "outbox"
+    sidebar_order = 60
     """The record of what was sent; nothing here is edited by hand."""
 
     list_display = ("created_at", "event", "kind", "channel", "status", "attempts", "last_error")

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from maintenance.choices import Priority
-from sla.models import Policy, Violation
+from sla.models import Policy, Violation, WorkOrderClock
 
 
 def active_policies() -> list[Policy]:
@@ -145,3 +145,25 @@ def performance(*, start: datetime, end: datetime, now: datetime) -> Performance
             round(resolution_sum / resolution_count, 2) if resolution_count else None
         ),
     )
+
+
+def breaching_soon(now: datetime, prefix: str = "") -> Q:
+    """Work whose response or resolution clock is past its warning point and not yet due:
+    what breaches next unless someone acts. ``prefix`` reaches the clock from another model
+    (``"sla_clock__"`` from work orders)."""
+
+    def running(clock: str, stopped: str) -> Q:
+        return Q(
+            **{
+                f"{prefix}{stopped}__isnull": True,
+                f"{prefix}{clock}_warn_at__lte": now,
+                f"{prefix}{clock}_due_at__gt": now,
+            }
+        )
+
+    standing = Q(**{f"{prefix}cancelled_at__isnull": True, f"{prefix}paused_at__isnull": True})
+    return standing & (running("response", "responded_at") | running("resolution", "resolved_at"))
+
+
+def breaching_soon_count(now: datetime) -> int:
+    return WorkOrderClock.objects.filter(breaching_soon(now)).count()

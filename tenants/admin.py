@@ -4,23 +4,51 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from unfold.admin import StackedInline, TabularInline
+from unfold.sites import UnfoldAdminSite
 
 from core.admin import AuditEntryAdmin, JobRunAdmin, UserAdmin
+from core.admin_site import build_navigation
+from core.admin_tools import ThemedAdmin
 from core.exceptions import InvalidInput
 from core.models import AuditEntry, JobRun, User
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_provision, validate_provision_input
 
 
-class PlatformAdminSite(admin.AdminSite):
+class PlatformAdminSite(UnfoldAdminSite):
     site_header = "CMMS platform administration"
     site_title = "CMMS platform"
     index_title = "Tenants and platform"
+    # Its own menu and no tenant dashboard (see UNFOLD_PLATFORM).
+    settings_name = "UNFOLD_PLATFORM"
 
 
 platform_site = PlatformAdminSite(name="platform_admin")
+
+
+def platform_navigation(request: HttpRequest) -> list[dict[str, Any]]:
+    return build_navigation(platform_site, request, [])
+
+
+def themed(model_admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+    """The same admin in the back office's theme (for admins other packages ship)."""
+    if issubclass(model_admin_class, ThemedAdmin):
+        return model_admin_class
+    inlines = [
+        inline
+        if issubclass(inline, TabularInline | StackedInline)
+        else type(
+            inline.__name__,
+            (inline, TabularInline if issubclass(inline, admin.TabularInline) else StackedInline),
+            {},
+        )
+        for inline in model_admin_class.inlines
+    ]
+    return type(model_admin_class.__name__, (model_admin_class, ThemedAdmin), {"inlines": inlines})
 
 
 class TenantProvisionForm(forms.ModelForm):
@@ -48,14 +76,14 @@ class TenantProvisionForm(forms.ModelForm):
         return data
 
 
-class DomainInline(admin.TabularInline):
+class DomainInline(TabularInline):
     model = Domain
     extra = 0
     fields = ("domain", "is_primary")
 
 
 @admin.register(Tenant, site=platform_site)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(ThemedAdmin):
     list_display = ("name", "schema_name", "ready", "created_at")
     list_filter = ("ready",)
     search_fields = ("name", "schema_name", "domains__domain")
@@ -101,7 +129,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 platform_site.register(User, UserAdmin)
-platform_site.register(Group)
+platform_site.register(Group, themed(GroupAdmin))
 platform_site.register(AuditEntry, AuditEntryAdmin)
 platform_site.register(JobRun, JobRunAdmin)
 
@@ -112,4 +140,4 @@ def adopt_platform_models() -> None:
         if model._meta.app_label == "django_celery_beat":
             admin.site.unregister(model)
             if not platform_site.is_registered(model):
-                platform_site.register(model, type(model_admin))
+                platform_site.register(model, themed(type(model_admin)))

@@ -1,9 +1,12 @@
 """Every page of the tenant admin opens for the people who use it, on realistic data.
 
 The demo data of every app fills the tenant, then each registered model's list
-(plain, searched, sorted by each column), add form, change form, history and delete
-confirmation is opened as a manager and as a planner (the roles that use the
-admin). A page may be refused (403) or redirect, never fail.
+(plain, searched, sorted by each column), add form, change form (of its first and
+last object), history and delete confirmation is opened as a manager and as a
+planner (the roles that use the admin), with the back office's own pages: the
+dashboard, the calendar, every change-page button's form on an object in each
+status, a QR label and a stored photo. A page may be refused (403) or redirect,
+never fail.
 """
 
 import io
@@ -45,6 +48,35 @@ def _pages(model_admin: admin.ModelAdmin, first_pk: object) -> list[str]:
     return pages
 
 
+def _back_office_pages(registry: list) -> list[str]:
+    """The pages that are not a model's list or form: home, calendar, the change pages'
+    buttons on an object in every status, a printable QR label, a stored photo."""
+    pages = ["/admin/", "/admin/maintenance/workorder/calendar/"]
+    pages += ["/admin/maintenance/workorder/calendar/?view=week&date=2026-03-29"]
+    for model, model_admin in registry:
+        meta = model._meta
+        if model_admin.actions_detail:
+            objects = model._default_manager
+            statuses = set(objects.values_list("status", flat=True))
+            for status in sorted(statuses):
+                pk = objects.filter(status=status).values_list("pk", flat=True).first()
+                change = reverse(
+                    f"admin:{meta.app_label}_{meta.model_name}_change",
+                    args=[pk],
+                    urlconf=TENANT_URLS,
+                )
+                for name in model_admin.actions_detail:
+                    path = model_admin.get_unfold_action(name).path
+                    pages.append(change.replace("/change/", f"/{path}/"))
+    asset = apps.get_model("assets", "Asset")._default_manager.values_list("pk", flat=True).first()
+    if asset is not None:
+        pages.append(f"/admin/assets/asset/{asset}/qr/print/")
+    photo = apps.get_model("maintenance", "Attachment")._default_manager.first()
+    if photo is not None:
+        pages.append(f"/admin/maintenance/workorder/attachment/{photo.pk}/")
+    return pages
+
+
 def test_every_admin_page_opens(demo_alpha, admin_client):
     with tenant_context(demo_alpha.tenant):
         registry = list(admin.site._registry.items())
@@ -52,14 +84,27 @@ def test_every_admin_page_opens(demo_alpha, admin_client):
             model: model._default_manager.values_list("pk", flat=True).first()
             for model, _ in registry
         }
+        last = {
+            model: model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+            for model, _ in registry
+        }
+        extra = _back_office_pages(registry)
     # One test for both roles: filling a tenant with the demo data is the slow part.
     for role in ("manager", "planner"):
         client = admin_client(role, tenant=demo_alpha)
         opened = 0
         for model, model_admin in registry:
-            for page in _pages(model_admin, first[model]):
+            pages = _pages(model_admin, first[model])
+            if last[model] != first[model]:
+                meta = model._meta
+                name = f"admin:{meta.app_label}_{meta.model_name}_change"
+                pages.append(reverse(name, args=[last[model]], urlconf=TENANT_URLS))
+            for page in pages:
                 response = client.get(page)
                 assert response.status_code in (200, 302, 403), (role, page, response.status_code)
                 opened += response.status_code == 200
+        for page in extra:
+            response = client.get(page)
+            assert response.status_code in (200, 302, 403), (role, page, response.status_code)
         assert opened > len(registry)  # the role really saw pages, not only refusals
         assert client.get("/admin/").status_code == 200

@@ -163,3 +163,69 @@ def test_admin_saves_and_deletes_go_through_the_services(demo_alpha, admin_clien
                 assert refused or _refusals(response), model._meta.label
     assert saved >= 8
     assert deleted >= 3
+
+
+# What a person types into each button's form; a button not listed here fails the test
+# below, so a new button cannot arrive without being pressed by it.
+BUTTON_FORMS = {
+    "move-plan": {"apply": "1"},
+    "move-assign": {"assigned_to": "{technician}"},
+    "move-start": {"apply": "1"},
+    "move-hold": {"reason": "waiting for parts"},
+    "move-resume": {"apply": "1"},
+    "move-complete": {"actual_hours": "1", "parts-TOTAL_FORMS": "0", "parts-INITIAL_FORMS": "0"},
+    "move-cancel": {"reason": "raised twice"},
+    "approve": {"priority": "high", "assigned_to": "{technician}"},
+    "reject": {"reason": "not ours"},
+}
+
+
+def test_every_button_on_a_change_page_goes_through_a_service(demo_alpha, admin_client):
+    """Each button of each change page (a work order's moves, a request's review) is
+    pressed on a demo object that shows it, and leaves an audit entry for that object."""
+    client = admin_client("manager", tenant=demo_alpha)
+    technician = str(demo_alpha.users["technician"].pk)
+    with tenant_context(demo_alpha.tenant):
+        registry = [(m, a) for m, a in admin.site._registry.items() if a.actions_detail]
+    assert registry, "no admin has buttons on its change pages"
+    for model, model_admin in registry:
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        paths = {model_admin.get_unfold_action(a).path for a in model_admin.actions_detail}
+        assert paths <= set(BUTTON_FORMS), paths - set(BUTTON_FORMS)
+        with tenant_context(demo_alpha.tenant):
+            # A few objects in each status: between them they show every button.
+            objects = model._default_manager
+            statuses = sorted(set(objects.values_list("status", flat=True)))
+            pks = [
+                pk
+                for status in statuses
+                for pk in objects.filter(status=status)
+                .order_by("-pk")
+                .values_list("pk", flat=True)[:2]
+            ]
+        pressed: set[str] = set()
+        for pk in pks:
+            for _ in paths:
+                page = client.get(reverse(f"{name}_change", args=[pk], urlconf=URLS))
+                assert page.status_code == 200
+                shown = [
+                    path for path in paths - pressed if f'/{pk}/{path}/"' in page.content.decode()
+                ]
+                if not shown:
+                    break
+                path = shown[0]
+                url = page.wsgi_request.path.replace("/change/", f"/{path}/")
+                assert client.get(url).status_code == 200, url  # the form, nothing changed
+                with tenant_context(demo_alpha.tenant):
+                    before = AuditEntry.objects.count()
+                data = {k: v.format(technician=technician) for k, v in BUTTON_FORMS[path].items()}
+                response = client.post(url, data)
+                assert response.status_code == 302, (url, response.content.decode()[:2000])
+                with tenant_context(demo_alpha.tenant):
+                    new = AuditEntry.objects.order_by("pk")[before:]
+                    assert any(
+                        entry.object_type == model._meta.label_lower and entry.object_id == str(pk)
+                        for entry in new
+                    ), f"{path} on {model._meta.label} {pk}: no audit entry"
+                pressed.add(path)
+        assert pressed == paths, f"{model._meta.label}: never shown: {paths - pressed}"

@@ -31,6 +31,12 @@ SHARED_APPS = [
     "tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    # The admin's theme (before django.contrib.admin: its templates win).
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.inlines",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -195,6 +201,40 @@ CHANNEL_LAYERS = {
             "expiry": 60,
         },
     }
+}
+
+# --- The back office (the admin, themed by django-unfold) -------------------------
+PRODUCT_NAME = "CMMS"
+UNFOLD = {
+    "SITE_TITLE": "core.admin_site.site_title",
+    "SITE_HEADER": "core.admin_site.site_header",
+    "SITE_SUBHEADER": "core.admin_site.site_subheader",
+    "SITE_SYMBOL": "build",
+    "SITE_URL": "/admin/",
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_HISTORY": True,
+    "DASHBOARD_CALLBACK": "core.admin_site.dashboard",
+    "SIDEBAR": {
+        "show_search": True,
+        # Only the groups below: platform-only and token tables never reach a manager's menu.
+        "show_all_applications": False,
+        "navigation": "core.admin_site.tenant_navigation",
+    },
+    "STYLES": ["core.admin_site.stylesheet"],
+}
+# The admin is the only signed-in page: its sign-in form (without ?next=) lands there.
+LOGIN_REDIRECT_URL = "/admin/"
+# The platform admin (public schema) has its own menu: tenants, staff, beat schedules.
+UNFOLD_PLATFORM = {
+    **UNFOLD,
+    "SITE_HEADER": "CMMS platform",
+    "SITE_SUBHEADER": "Tenants and platform",
+    "DASHBOARD_CALLBACK": None,
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "tenants.admin.platform_navigation",
+    },
 }
 
 # --- REST API ----------------------------------------------------------------

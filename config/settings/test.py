@@ -28,3 +28,6 @@ CMMS_SYNC_ATTEMPTS = 3
 CMMS_SYNC_RETRY_SECONDS = 0.01
 CMMS_SYNC_RETRY_MAX_SECONDS = 0.05
 CMMS_SYNC_RETRY_AFTER_MAX_SECONDS = 1.0
+# The live server of the browser tests serves the admin's static files straight from the
+# apps (no collectstatic before a test run).
+WHITENOISE_USE_FINDERS = True

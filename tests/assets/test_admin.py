@@ -69,7 +69,14 @@ def test_editing_an_asset_in_the_admin_is_audited(admin_client, in_alpha):
         "specifications": "{}",
         **{
             f"{prefix}-{k}": v
-            for prefix in ("alerts", "meters", "location_changes", "downtimes", "metric_streams")
+            for prefix in (
+                "work_orders",
+                "alerts",
+                "meters",
+                "location_changes",
+                "downtimes",
+                "metric_streams",
+            )
             for k, v in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
         },
     }

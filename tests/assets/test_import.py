@@ -177,7 +177,8 @@ def test_import_is_per_tenant(alpha, beta, tmp_path):
         assert not Asset.objects.exists()
 
 
-def test_admin_import_previews_then_confirms_with_the_same_validation(admin_client, alpha):
+def test_admin_import_lands_the_good_rows_and_reports_the_bad_ones(admin_client, alpha):
+    """Like import_assets: one bad row does not refuse the file."""
     client = admin_client("manager")
     upload = SimpleUploadedFile("assets.csv", GOOD_AND_BAD.encode(), content_type="text/csv")
 
@@ -188,31 +189,36 @@ def test_admin_import_previews_then_confirms_with_the_same_validation(admin_clie
     assert preview.status_code == 200
     content = preview.content.decode()
     assert "specifications: not valid JSON" in content  # the importer's own reasons
-    assert preview.context.get("confirm_form") is None  # nothing to confirm while rows fail
+    assert "3 rows are good and will be imported; 6 rows are rejected" in content
     with tenant_context(alpha.tenant):
-        assert not Asset.objects.exists()
+        assert not Asset.objects.exists()  # the preview is a dry run
 
-    clean = "\n".join(GOOD_AND_BAD.splitlines()[:4]) + "\n"
-    preview = client.post(
-        "/admin/assets/asset/import/",
-        {
-            "import_file": SimpleUploadedFile("a.csv", clean.encode(), content_type="text/csv"),
-            "format": "0",
-            "resource": "0",
-        },
-    )
     form = preview.context["confirm_form"]
     confirmed = client.post(
-        "/admin/assets/asset/process_import/", {**form.initial, "resource": "0"}
+        "/admin/assets/asset/process_import/", {**form.initial, "resource": "0"}, follow=True
     )
 
-    assert confirmed.status_code == 302, confirmed.content.decode()[:2000]
+    assert confirmed.status_code == 200
+    said = [str(message) for message in confirmed.context["messages"]]
+    assert any(m.startswith("Row 5 rejected:") and "spaceship" in m for m in said), said
+    assert sum("rejected:" in m for m in said) == 6
     with tenant_context(alpha.tenant):
         assert set(Asset.objects.values_list("asset_id", flat=True)) == {
             "LINE-1",
             "PRESS-1",
             "MOTOR-1",
         }
+
+
+def test_admin_import_of_only_bad_rows_offers_nothing_to_confirm(admin_client, alpha):
+    client = admin_client("manager")
+    bad = GOOD_AND_BAD.splitlines()[0] + "\n" + GOOD_AND_BAD.splitlines()[4] + "\n"
+    upload = SimpleUploadedFile("bad.csv", bad.encode(), content_type="text/csv")
+    preview = client.post(
+        "/admin/assets/asset/import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    assert preview.status_code == 200
+    assert preview.context.get("confirm_form") is None
 
 
 def test_admin_export_imports_back_unchanged(admin_client, alpha, tmp_path):

@@ -1,3 +1,5 @@
+import struct
+import zlib
 from decimal import Decimal
 
 import factory
@@ -32,3 +34,16 @@ def stocked_part(part_number: str, quantity: int, unit_cost: str = "10.00", **fi
         )
     part.refresh_from_db()
     return part
+
+
+def png(width: int = 48, height: int = 32) -> bytes:
+    """A small orange picture, as a phone would send one."""
+    row = b"\x00" + b"\xff\x80\x00" * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
