@@ -11,11 +11,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
+from unfold.admin import TabularInline
 
 from cmms_sync.choices import COUNT_KEYS
 from cmms_sync.models import Connection, FieldMapping, SyncRun
 from cmms_sync.services import connections, mappings, runs
-from core.admin_tools import ServiceAdmin, apply_each
+from core.admin_tools import ServiceAdmin, ThemedAdmin, apply_each
 
 
 class ConnectionForm(forms.ModelForm):
@@ -48,7 +49,7 @@ class ConnectionForm(forms.ModelForm):
         self.initial.pop("credentials", None)
 
 
-class FieldMappingInline(admin.TabularInline):
+class FieldMappingInline(TabularInline):
     model = FieldMapping
     extra = 0
     fields = ("entity", "external_field", "internal_field", "transform", "map", "required")
@@ -152,7 +153,7 @@ class FieldMappingAdmin(ServiceAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ThemedAdmin):
     """The record of each run and of each record that failed in it."""
 
     list_display = (

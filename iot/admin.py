@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from assets.admin import AssetAdmin, ReadOnlyInline
 from assets.models import Asset
 from core.admin import ReadOnlyAdmin
-from core.admin_tools import apply_each
+from core.admin_tools import ThemedAdmin, apply_each
 from iot import selectors
 from iot.health import device_health
 from iot.models import Anomaly, DeviceToken, DiagnosticRun, MetricStream, PredictionModel
@@ -112,12 +112,12 @@ class AssetWithReadingsAdmin(AssetAdmin):
     @admin.display(description="Charts")
     def readings_chart(self, obj: Asset) -> SafeString:
         if not obj.pk:
-            return format_html("-")
+            return mark_safe("-")
         end = timezone.now()
         start = end - timedelta(days=CHART_DAYS)
         streams = list(selectors.latest_streams(obj).order_by("-last_reading_at")[:CHART_METRICS])
         if not streams:
-            return format_html("No readings yet.")
+            return mark_safe("No readings yet.")
         return format_html_join(
             "",
             "{}",
@@ -195,7 +195,7 @@ def revoke(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySe
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(admin.ModelAdmin):
+class DeviceTokenAdmin(ThemedAdmin):
     """Tokens are made here (shown once, in the message after saving) and revoked with
     the action; the secret itself is never stored nor shown again."""
 
@@ -244,7 +244,7 @@ def train_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
 
 
 @admin.register(PredictionModel)
-class PredictionModelAdmin(admin.ModelAdmin):
+class PredictionModelAdmin(ThemedAdmin):
     """Remaining-life model versions with their validation figures. "Add" trains a new
     version now (nothing to fill in: the tenant's readings and failures decide), as does
     the action; versions are never edited."""
