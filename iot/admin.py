@@ -140,6 +140,9 @@ class AssetWithReadingsAdmin(AssetAdmin):
         )
 
 
+# The asset page as the apps below iot left it (maintenance adds the work order history
+# to the registered admin), with the readings added.
+AssetWithReadingsAdmin.inlines = [*admin.site._registry[Asset].inlines, MetricStreamInline]
 admin.site.unregister(Asset)
 admin.site.register(Asset, AssetWithReadingsAdmin)
 

@@ -8,6 +8,7 @@ bearer token (401), so a device can read nothing anywhere.
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -71,3 +72,17 @@ class CanPostMetrics(BasePermission):
             return True
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm("iot.record_metrics"))
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    """The device token in the OpenAPI description: a bearer token of one device."""
+
+    target_class = DeviceTokenAuthentication
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A device token (`iotd_...`): posts its own device's readings only.",
+        }

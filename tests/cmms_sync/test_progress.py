@@ -38,6 +38,8 @@ def test_counts_grow_while_the_run_is_running(committed, alpha):
                 time.sleep(0.1)
         worker.join()
 
-    assert any(status == "running" and 0 < created < 9 for status, created in seen), seen
+    with tenant_context(alpha.tenant):
+        errors = SyncRun.objects.get(pk=run.pk).errors
+    assert any(status == "running" and 0 < created < 9 for status, created in seen), (seen, errors)
     with tenant_context(alpha.tenant):
         assert SyncRun.objects.get(pk=run.pk).counts["created"] == 9

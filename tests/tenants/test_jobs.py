@@ -41,6 +41,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "sla-monitor",
         "resend-stalled-notifications",
         "iot-partitions",
+        "cmms-sync-schedule",
         "iot-retrain-models",
         "iot-predictive-work",
     }
@@ -61,6 +62,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "notifications.tasks.resend_stalled"
     )
     assert schedule["iot-partitions"]["args"][0] == "iot.tasks.maintain_partitions"
+    assert schedule["cmms-sync-schedule"]["args"][0] == "cmms_sync.tasks.schedule_due"
     assert schedule["iot-retrain-models"]["args"][0] == "iot.tasks.retrain_models"
     assert schedule["iot-retrain-models"]["schedule"] == 7 * 24 * 3600.0
     assert schedule["iot-predictive-work"]["args"][0] == "iot.tasks.open_predictive_work"
