@@ -15,8 +15,6 @@ written by the holder of their part's lock.
 
 from collections.abc import Iterable
 
-from django.db import connection
-
 from inventory.models import Part, PurchaseOrder, StockLevel
 
 
@@ -46,11 +44,3 @@ def lock_levels(part_ids: Iterable[int]) -> list[StockLevel]:
 def lock_purchase_order(purchase_order_id: int) -> PurchaseOrder:
     """Lock one purchase order; taken before any part it will touch."""
     return PurchaseOrder.objects.select_for_update(of=("self",)).get(pk=purchase_order_id)
-
-
-def advisory_lock(name: str) -> None:
-    """Serialise one kind of job within this tenant until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:{name}"]
-        )

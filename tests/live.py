@@ -141,7 +141,8 @@ class CeleryWorker(LiveProcess):
                 "--hostname",
                 f"test-{os.getpid()}@%h",
             ],
-            child_environment(),
+            # The operator allows the tests' local servers (vendor fakes, webhook targets).
+            child_environment(OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32"),
         )
         self._wait_ready()
 

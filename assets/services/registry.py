@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from assets.models import (
 from assets.selectors import asset_ancestor_ids, location_subtree_ids
 from core.audit import audit_record, audit_record_many, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
+from core.locks import tenant_transaction_lock
 from core.models import User
 from core.writes import audited_update, locked, refuse_unknown, validate
 
@@ -51,14 +52,6 @@ ASSET_FIELDS: tuple[str, ...] = (
 LOCATION_FIELDS = ("name", "kind", "parent", "latitude", "longitude", "zone", "department")
 # Route names under /assets/ that an asset code must not shadow.
 RESERVED_ASSET_IDS = frozenset({"statistics"})
-
-
-def _advisory_lock(name: str) -> None:
-    # Advisory locks are database-wide, so the key carries the tenant's schema.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:{name}"]
-        )
 
 
 # --- Locations -------------------------------------------------------------------
@@ -349,7 +342,7 @@ def asset_update(
     if changes.get("parent") is not None:
         # Before any row lock: the foreign-key check on the new parent takes a row lock
         # of its own, and taking the hierarchy lock second could deadlock against it.
-        _advisory_lock("asset-hierarchy")
+        tenant_transaction_lock("asset-hierarchy")
     refuse_unknown(changes, ASSET_FIELDS, message="Unknown field.")
     asset = locked(asset)
     if "asset_id" in changes and changes["asset_id"] != asset.asset_id:

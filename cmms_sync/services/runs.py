@@ -51,6 +51,7 @@ from cmms_sync.services.connections import connection_set_health
 from cmms_sync.services.records import Incoming, assets_write, describe, work_orders_write
 from config.celery import app
 from core.exceptions import Conflict, InvalidInput
+from core.locks import tenant_session_lock
 from core.models import User
 from maintenance.models import WorkOrder
 from maintenance.services.work_orders import work_order_link_external
@@ -362,7 +363,20 @@ def _claim(run_id: int) -> SyncRun | None:
 
 
 def run_execute(run_id: int) -> SyncRun | None:
-    """Carry out a queued run (or resume one whose worker died): safe to call twice."""
+    """Carry out a queued run (or resume one whose worker died): safe to call twice.
+
+    A second delivery of the run's message while the first worker still works on it
+    (a broker's redelivery, a retried task) finds the run's lock held and leaves it:
+    two workers on one run would count every record twice.
+    """
+    with tenant_session_lock(f"cmms_sync.run:{run_id}") as free:
+        if not free:
+            logger.info("cmms_sync_run_already_in_hand", run=run_id)
+            return None
+        return _execute(run_id)
+
+
+def _execute(run_id: int) -> SyncRun | None:
     run = _claim(run_id)
     if run is None:
         return None

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import Conflict, InvalidInput
+from core.locks import tenant_transaction_lock
 from core.models import User
 from core.writes import audited_update, refuse_unknown, validate
 from inventory import locks, selectors
@@ -387,7 +388,7 @@ def purchase_orders_suggest(
     open orders are left out, so running it twice drafts nothing twice; two
     runs at once are serialised.
     """
-    locks.advisory_lock("inventory.suggest_reorders")
+    tenant_transaction_lock("inventory.suggest_reorders")
     candidates = selectors.reorder_candidates(
         part_ids=None if parts is None else [part.pk for part in parts]
     )
