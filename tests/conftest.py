@@ -168,32 +168,63 @@ def admin_client(db, alpha) -> Callable[..., Client]:
     return make
 
 
-def _restore_seeded_rows(cursor, schema: str, tables: list[str]) -> None:
-    """Put back what migrations seed into every tenant (default thresholds, ...)."""
-    template = settings.TENANT_TEMPLATE_SCHEMA
-    for name in tables:
-        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{template}"."{name}")')  # noqa: S608
-        if not cursor.fetchone()[0]:
-            continue
-        cursor.execute(f'INSERT INTO "{schema}"."{name}" SELECT * FROM "{template}"."{name}"')  # noqa: S608
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{schema}"."{name}"'])
-        sequence = cursor.fetchone()[0]
-        if sequence:
-            cursor.execute(
-                f'SELECT setval(%s, (SELECT max(id) FROM "{schema}"."{name}"))',  # noqa: S608
-                [sequence],
-            )
+def _seeded_tables(cursor) -> frozenset[str]:
+    """The tables migrations seed in every tenant (default thresholds, the main storeroom...)."""
+    global _SEEDED
+    if _SEEDED is None:
+        _SEEDED = frozenset(_non_empty(cursor, settings.TENANT_TEMPLATE_SCHEMA))
+    return _SEEDED
+
+
+_SEEDED: frozenset[str] | None = None
+
+
+def _non_empty(cursor, schema: str) -> list[str]:
+    """The tables of ``schema`` holding a row, found in one statement."""
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+    tables = [name for (name,) in cursor.fetchall() if name not in KEEP_TABLES]
+    if not tables:
+        return []
+    probes = " UNION ALL ".join(
+        f'SELECT %s WHERE EXISTS (SELECT 1 FROM "{schema}"."{name}")'  # noqa: S608
+        for name in tables
+    )
+    cursor.execute(probes, tables)
+    return [name for (name,) in cursor.fetchall()]
 
 
 def _wipe_tenant(tenant: TestTenant) -> None:
+    """Empty what a committed test wrote: only the tables holding rows are truncated
+    (truncating every table costs more than most tests), then every sequence restarts
+    and the seeded rows come back from the template."""
     keep_ids = [user.pk for user in tenant.users.values()]
-    with schema_context(tenant.schema), connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [tenant.schema])
-        tables = [name for (name,) in cursor.fetchall() if name not in KEEP_TABLES]
-        if tables:
-            quoted = ", ".join(f'"{tenant.schema}"."{name}"' for name in tables)
-            cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-            _restore_seeded_rows(cursor, tenant.schema, tables)
+    schema = tenant.schema
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    with schema_context(schema), connection.cursor() as cursor:
+        seeded = _seeded_tables(cursor)
+        written = _non_empty(cursor, schema)
+        if written:
+            quoted = ", ".join(f'"{schema}"."{name}"' for name in written)
+            cursor.execute(f"TRUNCATE {quoted} CASCADE")
+        # Every sequence of a table this wipe empties restarts, as RESTART IDENTITY would.
+        cursor.execute(
+            "SELECT setval(s.oid, 1, false) FROM pg_class s "
+            "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+            "AND d.refclassid = 'pg_class'::regclass "
+            "JOIN pg_class t ON t.oid = d.refobjid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE s.relkind = 'S' AND n.nspname = %s AND NOT (t.relname = ANY(%s))",
+            [schema, sorted(KEEP_TABLES)],
+        )
+        for name in seeded:
+            cursor.execute(f'INSERT INTO "{schema}"."{name}" SELECT * FROM "{template}"."{name}"')  # noqa: S608
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{schema}"."{name}"'])
+            sequence = cursor.fetchone()[0]
+            if sequence:
+                cursor.execute(
+                    f'SELECT setval(%s, (SELECT max(id) FROM "{schema}"."{name}"))',  # noqa: S608
+                    [sequence],
+                )
         extra = (
             f'SELECT id FROM "{tenant.schema}".core_user '  # noqa: S608
             "WHERE username NOT LIKE %s AND NOT (id = ANY(%s))"
