@@ -114,15 +114,15 @@ def test_pulling_again_duplicates_nothing(in_alpha, pm_vendor):
 
 
 def upstream_change(cmms_type: str, fake: FakeVendor) -> dict[str, Any]:
-    """A new name and every two weeks instead of monthly, in the vendor's fields."""
+    """A new name and every three weeks instead of every two months, in the vendor's fields."""
     name = {fake.plan_name_field: "Lubricate bearings (changed upstream)"}
     if cmms_type == "fiix":
-        return {**name, "__trigger": fake.trigger("week", 2)}
+        return {**name, "__trigger": fake.trigger("week", 3)}
     if cmms_type == "maximo":
-        return {**name, "frequnit": "WEEKS", "frequency": 2}
+        return {**name, "frequnit": "WEEKS", "frequency": 3}
     if cmms_type == "upkeep":
-        return {**name, "repeatFrequency": "week", "repeatEvery": 2}
-    return {**name, "frequency": "week", "interval": 2}
+        return {**name, "repeatFrequency": "week", "repeatEvery": 3}
+    return {**name, "frequency": "week", "interval": 3}
 
 
 def test_a_change_upstream_is_pulled_as_an_update_through_the_pm_service(in_alpha, pm_vendor):
@@ -131,6 +131,8 @@ def test_a_change_upstream_is_pulled_as_an_update_through_the_pm_service(in_alph
     assets = plant(connection, fake, 1)
     ids = seed_plans(fake, 3, [assets[0][0]])
     pull(connection)
+    before = PMSchedule.objects.get(name__endswith=" 1")
+    assert (before.frequency, before.interval) == ("monthly", 2)
     time.sleep(0.01)
     fake.change_plan(ids[1], **upstream_change(cmms_type, fake))
 
@@ -140,7 +142,8 @@ def test_a_change_upstream_is_pulled_as_an_update_through_the_pm_service(in_alph
     assert run.counts["updated"] == 1
     assert run.counts["created"] == 0
     changed = PMSchedule.objects.get(name="Lubricate bearings (changed upstream)")
-    assert (changed.frequency, changed.interval) == ("weekly", 2)
+    assert changed.pk == before.pk
+    assert (changed.frequency, changed.interval) == ("weekly", 3)
     assert AuditEntry.objects.filter(action="schedule.update", object_id=str(changed.pk)).exists()
     assert len(plans_of(connection)) == 3
 
@@ -289,3 +292,32 @@ def test_the_sync_schedules_route_pulls_plans_on_the_worker(
     assert len(listed["results"]) == 3
     elsewhere = api("manager", tenant=beta).get("/api/v1/preventive-maintenance/schedules/")
     assert elsewhere.json()["results"] == []
+
+
+def test_a_connections_schedule_mapping_replaces_the_default(api, alpha):
+    client = api("manager")
+    with FakeUpKeep() as fake:
+        with tenant_context(alpha.tenant):
+            connection = make_connection("upkeep", fake)
+            ((key, _),) = plant(connection, fake, 1)
+        fake.add_plan(fake.sample_plan(0, key), code="PM-LUBE-01")
+        base = {"connection": connection.pk, "entity": "schedule"}
+        mapped = client.post(
+            "/api/v1/cmms/field-mappings/",
+            {**base, "external_field": "code", "internal_field": "name", "required": True},
+            format="json",
+        )
+        unknown = client.post(
+            "/api/v1/cmms/field-mappings/",
+            {**base, "external_field": "kind", "internal_field": "trigger_type"},
+            format="json",
+        )
+        with tenant_context(alpha.tenant):
+            run = pull(connection)
+            names = [plan.name for plan in plans_of(connection)]
+
+    assert mapped.status_code == 201, mapped.json()
+    assert unknown.status_code == 400
+    assert "internal_field" in unknown.json()
+    assert run.counts["created"] == 1, run.errors
+    assert names == ["PM-LUBE-01"]
