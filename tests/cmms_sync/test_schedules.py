@@ -17,6 +17,7 @@ from cmms_sync.services.runs import run_execute, run_request
 from core.models import AuditEntry
 from maintenance.choices import TriggerType
 from maintenance.models import PMSchedule
+from maintenance.pm.schedules import schedule_update
 from tests.cmms_sync.conftest import VENDORS, make_connection
 from tests.cmms_sync.fake_vendors import FakeMaintainX, FakeUpKeep, FakeVendor
 
@@ -321,3 +322,35 @@ def test_a_connections_schedule_mapping_replaces_the_default(api, alpha):
     assert "internal_field" in unknown.json()
     assert run.counts["created"] == 1, run.errors
     assert names == ["PM-LUBE-01"]
+
+
+def test_a_local_change_newer_than_the_vendors_is_kept(in_alpha):
+    with FakeUpKeep() as fake:
+        connection = make_connection("upkeep", fake)
+        ((key, _),) = plant(connection, fake, 1)
+        seed_plans(fake, 1, [key])
+        pull(connection)
+        (plan,) = plans_of(connection)
+        schedule_update(by=None, schedule=plan, name="Ours, newer", interval=6)
+
+        run = pull(connection, force=True)
+
+    plan.refresh_from_db()
+    assert run.counts["skipped"] == 1
+    assert (plan.name, plan.interval) == ("Ours, newer", 6)
+
+
+def test_a_sync_of_everything_brings_the_assets_before_the_plans_that_name_them(in_alpha):
+    with FakeUpKeep() as fake:
+        pump = fake.add_asset(name="Feed pump")
+        fake.add_plan(fake.sample_plan(0, str(pump)))
+        connection = make_connection("upkeep", fake)
+
+        run = run_request(by=None, connection=connection, entity="all", direction="pull")
+        run_execute(run.pk)
+        run.refresh_from_db()
+
+    assert run.status == RunStatus.SUCCEEDED, (run.detail, run.errors)
+    assert run.counts["created"] == 2  # the asset, then the plan on it
+    (plan,) = plans_of(connection)
+    assert [a.name for a in plan.assets.all()] == ["Feed pump"]
