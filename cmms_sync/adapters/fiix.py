@@ -4,6 +4,9 @@ The signature is the lowercase hex HMAC-SHA256, keyed with the secret key, of
 the URL without its scheme (host, path and query exactly as sent), in the
 ``Authorization`` header. Records are found with ``FindRequest`` paged by
 ``startIndex``/``maxObjects``; writes are ``AddRequest`` and ``ChangeRequest``.
+A PM is a ``ScheduledMaintenance``; its assets (``ScheduledMaintenanceAsset``) and its
+time trigger (``ScheduleTrigger``) are other classes, read for each page and added to
+the PM's record as ``assets`` and ``recurrence`` {unit, every, start}.
 Errors come back as ``{"error": {leg, code, message}}``, whatever the HTTP status.
 """
 
@@ -26,6 +29,7 @@ from cmms_sync.adapters.base import (
 )
 from cmms_sync.choices import Entity, Transform
 from cmms_sync.mapping import Spec
+from cmms_sync.specs import RECURRENCE_UNITS
 
 # The seeded status and priority ids of a Fiix tenant (not confirmed: keep them mappings).
 STATUS = {
@@ -56,8 +60,39 @@ DEFAULTS: dict[str, list[Spec]] = {
         Spec("strModel", "model"),
         Spec("dtmDateLastModified", "updated_at", Transform.DATE_MS),
     ],
+    Entity.SCHEDULE: [
+        Spec("strDescription", "name", required=True),
+        Spec("intPriorityID", "priority", Transform.MAP, PRIORITY),
+        Spec("recurrence.unit", "frequency", Transform.MAP, RECURRENCE_UNITS, required=True),
+        Spec("recurrence.every", "interval", Transform.NUMBER),
+        Spec("recurrence.start", "starts_at", Transform.DATE_MS),
+        Spec("assets", "assets"),
+        Spec("dtmUpdatedDate", "updated_at", Transform.DATE_MS),
+    ],
 }
-CLASSES = {Entity.WORK_ORDER: "WorkOrder", Entity.ASSET: "Asset"}
+CLASSES = {
+    Entity.WORK_ORDER: "WorkOrder",
+    Entity.ASSET: "Asset",
+    Entity.SCHEDULE: "ScheduledMaintenance",
+}
+# The field a class's last change is in (the ScheduledMaintenance DTO has its own);
+# ``modified_field_<entity>`` in the options overrides it.
+MODIFIED = {
+    Entity.WORK_ORDER: "dtmDateLastModified",
+    Entity.ASSET: "dtmDateLastModified",
+    Entity.SCHEDULE: "dtmUpdatedDate",
+}
+# ScheduleTrigger's time schedule type (strTSType) -> the unit and the field holding
+# how many of it (not confirmed by Fiix: only the column names are public).
+TIME_TRIGGERS = {
+    "D": ("day", "intTSDEveryDays"),
+    "W": ("week", "intTSWEveryWeeks"),
+    "M": ("month", "intTSMEveryMonths"),
+    "Y": ("year", "intTSYEveryYears"),
+    "H": ("hour", "intTSHEveryHours"),
+}
+# Ids of PMs per request for their assets and triggers (an ``IN (?, ...)`` each).
+CHILD_BATCH = 100
 AUTH_WORDS = ("signature", "key", "auth", "credential", "permission")
 
 
@@ -106,30 +141,73 @@ class FiixAdapter(Adapter):
     def authenticate(self) -> None:
         self._rpc({"_maCn": "RpcRequest", "name": "Ping"})
 
-    def list_changed(self, entity: str, since: datetime | None) -> Iterator[Page]:
+    def _modified(self, entity: str) -> str:
+        return str(self.options.get(f"modified_field_{entity}") or MODIFIED[entity])
+
+    def _find(
+        self, class_name: str, order: str, filters: list[dict[str, Any]]
+    ) -> Iterator[list[dict[str, Any]]]:
         start = 0
         while True:
             request: dict[str, Any] = {
                 "_maCn": "FindRequest",
-                "className": CLASSES[entity],
-                "orderBy": "dtmDateLastModified ASC, id ASC",
+                "className": class_name,
+                "orderBy": order,
                 "startIndex": start,
                 "maxObjects": self.page_size,
             }
-            if since is not None:
-                request["filters"] = [
-                    {"ql": "dtmDateLastModified >= ?", "parameters": [to_epoch_ms(since)]}
-                ]
+            if filters:
+                request["filters"] = filters
             answer = self._rpc(request)
             objects = answer.get("objects")
             if not isinstance(objects, list):
                 raise RetryableError("Fiix's FindResponse has no objects.")
             records = [item for item in objects if isinstance(item, dict)]
-            yield Page(records)
+            yield records
             start += len(records)
             total = answer.get("totalObjects")
             if not records or (isinstance(total, int) and start >= total):
                 return
+
+    def list_changed(self, entity: str, since: datetime | None) -> Iterator[Page]:
+        modified = self._modified(entity)
+        filters = []
+        if since is not None:
+            filters = [{"ql": f"{modified} >= ?", "parameters": [to_epoch_ms(since)]}]
+        for records in self._find(CLASSES[entity], f"{modified} ASC, id ASC", filters):
+            if entity == Entity.SCHEDULE:
+                self._add_plan_details(records)
+            yield Page(records)
+
+    def _children(self, class_name: str, ids: list[Any]) -> Iterator[dict[str, Any]]:
+        for at in range(0, len(ids), CHILD_BATCH):
+            batch = ids[at : at + CHILD_BATCH]
+            ql = f"intScheduledMaintenanceID IN ({', '.join('?' * len(batch))})"
+            for records in self._find(class_name, "id ASC", [{"ql": ql, "parameters": batch}]):
+                yield from records
+
+    def _add_plan_details(self, records: list[dict[str, Any]]) -> None:
+        """Each PM's assets and its first time trigger, in its record."""
+        by_id = {record["id"]: record for record in records if record.get("id") is not None}
+        if not by_id:
+            return
+        for record in by_id.values():
+            record["assets"] = []
+        for link in self._children("ScheduledMaintenanceAsset", list(by_id)):
+            plan = by_id.get(link.get("intScheduledMaintenanceID"))
+            if plan is not None and link.get("intAssetID") is not None:
+                plan["assets"].append(link["intAssetID"])
+        for trigger in self._children("ScheduleTrigger", list(by_id)):
+            plan = by_id.get(trigger.get("intScheduledMaintenanceID"))
+            kind = TIME_TRIGGERS.get(str(trigger.get("strTSType") or "").upper())
+            if plan is None or kind is None or "recurrence" in plan:
+                continue
+            unit, every = kind
+            plan["recurrence"] = {
+                "unit": unit,
+                "every": trigger.get(every),
+                "start": trigger.get("datTRStart"),
+            }
 
     def fetch(self, entity: str, external_id: str) -> dict[str, Any]:
         answer = self._rpc(
@@ -164,7 +242,7 @@ class FiixAdapter(Adapter):
         return _object(answer)
 
     def updated_at(self, entity: str, record: dict[str, Any]) -> datetime | None:
-        return to_datetime(record.get("dtmDateLastModified"))
+        return to_datetime(record.get(self._modified(entity)))
 
 
 def _object(answer: dict[str, Any]) -> dict[str, Any]:

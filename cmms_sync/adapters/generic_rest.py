@@ -1,11 +1,11 @@
 """A REST API described by the connection's options instead of code.
 
 Options (defaults in brackets): ``resources`` {entity: path} [work_order:
-work-orders, asset: assets], ``results_key`` [results], ``paging`` page | offset |
-cursor [page], ``page_param`` [page], ``size_param`` [page_size], ``cursor_param``
-[cursor], ``next_cursor_key`` [next_cursor], ``since_param`` [updated_since, ISO],
-``id_field`` [id], ``updated_field`` [updated_at], ``auth_header``
-[Authorization], ``auth_prefix`` ["Bearer "], ``max_page_size`` [500].
+work-orders, asset: assets, schedule: pm-schedules], ``results_key`` [results],
+``paging`` page | offset | cursor [page], ``page_param`` [page], ``size_param``
+[page_size], ``cursor_param`` [cursor], ``next_cursor_key`` [next_cursor],
+``since_param`` [updated_since, ISO], ``id_field`` [id], ``updated_field``
+[updated_at], ``auth_header`` [Authorization], ``auth_prefix`` ["Bearer "], ``max_page_size`` [500].
 """
 
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from cmms_sync.adapters.base import Adapter, Page, RetryableError, VendorError, iso, to_datetime
 from cmms_sync.choices import Entity, Transform
 from cmms_sync.mapping import Spec
+from cmms_sync.specs import RECURRENCE_UNITS
 
 DEFAULTS: dict[str, list[Spec]] = {
     Entity.WORK_ORDER: [
@@ -31,11 +32,22 @@ DEFAULTS: dict[str, list[Spec]] = {
         Spec("description", "description"),
         Spec("updated_at", "updated_at", Transform.DATE_MS),
     ],
+    Entity.SCHEDULE: [
+        Spec("name", "name", required=True),
+        Spec("description", "description"),
+        Spec("priority", "priority"),
+        Spec("frequency", "frequency", Transform.MAP, RECURRENCE_UNITS, required=True),
+        Spec("interval", "interval", Transform.NUMBER),
+        Spec("starts_at", "starts_at", Transform.DATE_MS),
+        Spec("asset_ids", "assets"),
+        Spec("updated_at", "updated_at", Transform.DATE_MS),
+    ],
 }
+PATHS = {Entity.WORK_ORDER: "work-orders", Entity.ASSET: "assets", Entity.SCHEDULE: "pm-schedules"}
 
 
 class GenericRestAdapter(Adapter):
-    entities = frozenset({Entity.WORK_ORDER, Entity.ASSET})
+    entities = frozenset(PATHS)
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
 
     def _opt(self, name: str, default: Any) -> Any:
@@ -52,8 +64,7 @@ class GenericRestAdapter(Adapter):
 
     def _path(self, entity: str) -> str:
         resources = self._opt("resources", {}) or {}
-        default = {Entity.WORK_ORDER: "work-orders", Entity.ASSET: "assets"}[entity]
-        return f"{self.api_url}/{str(resources.get(entity, default)).strip('/')}"
+        return f"{self.api_url}/{str(resources.get(entity, PATHS[entity])).strip('/')}"
 
     def authenticate(self) -> None:
         header = str(self._opt("auth_header", "Authorization"))

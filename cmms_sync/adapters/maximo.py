@@ -2,8 +2,10 @@
 paged with ``pageno``, members addressed by rest id, updates by ``x-method-override: PATCH``.
 
 ``api_url`` ends in the context root (``https://host/maximo``). A work order's
-external id is ``SITEID/WONUM``, an asset's ``ASSETNUM/SITEID``; the rest id is
-their base64 with ``=`` written ``-``.
+external id is ``SITEID/WONUM``, an asset's ``ASSETNUM/SITEID``, a PM's
+``SITEID/PMNUM``; the rest id is their base64 with ``=`` written ``-``. Object
+structures are options (``os_work_order``, ``os_asset``, ``os_schedule``): PMs are
+read from ``mxapipm`` unless told otherwise.
 """
 
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from cmms_sync.adapters.base import (
 )
 from cmms_sync.choices import Entity, Transform
 from cmms_sync.mapping import Spec
+from cmms_sync.specs import RECURRENCE_UNITS
 
 STATUS = {
     "WAPPR": "open",
@@ -34,6 +37,10 @@ STATUS = {
     "CAN": "cancelled",
 }
 PRIORITY = {"1": "critical", "2": "high", "3": "medium", "4": "low"}
+PM_STATUS = {"ACTIVE": True, "INACTIVE": False, "DRAFT": False}
+# A PM names its asset by ASSETNUM within its site: the asset's external id is added to
+# the record under this key, so mappings see it as they see any field.
+ASSET_KEY = "_assetid"
 
 DEFAULTS: dict[str, list[Spec]] = {
     Entity.WORK_ORDER: [
@@ -50,8 +57,22 @@ DEFAULTS: dict[str, list[Spec]] = {
         Spec("serialnum", "serial_number"),
         Spec("changedate", "updated_at", Transform.DATE_MS),
     ],
+    Entity.SCHEDULE: [
+        Spec("description", "name", required=True),
+        Spec("description_longdescription", "description"),
+        Spec("frequnit", "frequency", Transform.MAP, RECURRENCE_UNITS, required=True),
+        Spec("frequency", "interval", Transform.NUMBER),
+        Spec("nextdate", "starts_at", Transform.DATE_MS),
+        Spec("status", "active", Transform.MAP, PM_STATUS),
+        Spec(ASSET_KEY, "assets"),
+        Spec("changedate", "updated_at", Transform.DATE_MS),
+    ],
 }
-OBJECT_STRUCTURES = {Entity.WORK_ORDER: "mxapiwodetail", Entity.ASSET: "mxapiasset"}
+OBJECT_STRUCTURES = {
+    Entity.WORK_ORDER: "mxapiwodetail",
+    Entity.ASSET: "mxapiasset",
+    Entity.SCHEDULE: "mxapipm",
+}
 
 
 class MaximoAdapter(Adapter):
@@ -89,7 +110,12 @@ class MaximoAdapter(Adapter):
             body = reply.body
             if not isinstance(body, dict) or not isinstance(body.get("member"), list):
                 raise RetryableError("Maximo's collection has no member list.")
-            yield Page([item for item in body["member"] if isinstance(item, dict)])
+            records = [item for item in body["member"] if isinstance(item, dict)]
+            if entity == Entity.SCHEDULE:
+                for record in records:
+                    if record.get("assetnum") and record.get("siteid"):
+                        record[ASSET_KEY] = f"{record['assetnum']}/{record['siteid']}"
+            yield Page(records)
             info = body.get("responseInfo") or {}
             if not isinstance(info, dict) or not info.get("nextPage"):
                 return
@@ -131,6 +157,11 @@ class MaximoAdapter(Adapter):
             number = record.get("wonum")
             if not site or not number:
                 raise ValueError("The work order has no siteid/wonum.")
+            return f"{site}/{number}"
+        if entity == Entity.SCHEDULE:
+            number = record.get("pmnum")
+            if not site or not number:
+                raise ValueError("The PM has no siteid/pmnum.")
             return f"{site}/{number}"
         number = record.get("assetnum")
         if not site or not number:

@@ -17,6 +17,7 @@ from cmms_sync.adapters.base import (
 )
 from cmms_sync.choices import Entity, Transform
 from cmms_sync.mapping import Spec
+from cmms_sync.specs import RECURRENCE_UNITS
 
 STATUS = {"open": "open", "onHold": "on_hold", "inProgress": "in_progress", "complete": "completed"}
 PRIORITY = {"0": "low", "1": "medium", "2": "high", "3": "critical"}
@@ -38,8 +39,23 @@ DEFAULTS: dict[str, list[Spec]] = {
         Spec("description", "description"),
         Spec("updatedAt", "updated_at", Transform.DATE_MS),
     ],
+    # The PM field names are not confirmed by UpKeep: keep them mappings.
+    Entity.SCHEDULE: [
+        Spec("title", "name", required=True),
+        Spec("description", "description"),
+        Spec("priority", "priority", Transform.MAP, PRIORITY),
+        Spec("repeatFrequency", "frequency", Transform.MAP, RECURRENCE_UNITS, required=True),
+        Spec("repeatEvery", "interval", Transform.NUMBER),
+        Spec("startDate", "starts_at", Transform.DATE_MS),
+        Spec("asset", "assets"),
+        Spec("updatedAt", "updated_at", Transform.DATE_MS),
+    ],
 }
-RESOURCES = {Entity.WORK_ORDER: "work-orders", Entity.ASSET: "assets"}
+RESOURCES = {
+    Entity.WORK_ORDER: "work-orders",
+    Entity.ASSET: "assets",
+    Entity.SCHEDULE: "preventative-maintenance",
+}
 
 
 class UpKeepAdapter(Adapter):

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from cmms_sync.choices import Entity, Transform
 from cmms_sync.models import FieldMapping
-from cmms_sync.services.records import ASSET_INTERNAL, WORK_ORDER_INTERNAL
+from cmms_sync.services.records import ASSET_INTERNAL, SCHEDULE_INTERNAL, WORK_ORDER_INTERNAL
 from core.exceptions import InvalidInput
 from core.models import User
 from core.writes import audited_create, audited_delete, audited_update, locked, validate
@@ -23,7 +23,7 @@ MAPPING_FIELDS = (
 INTERNAL_FIELDS: dict[str, tuple[str, ...]] = {
     Entity.WORK_ORDER: WORK_ORDER_INTERNAL,
     Entity.ASSET: ASSET_INTERNAL,
-    Entity.SCHEDULE: ("name", "description", "updated_at"),
+    Entity.SCHEDULE: SCHEDULE_INTERNAL,
 }
 TAKEN = "This connection already maps this field of this entity."
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -27,9 +28,10 @@ from cmms_sync.choices import Entity
 from cmms_sync.models import Connection, SyncLink
 from core.exceptions import Conflict, DomainError, InvalidInput
 from core.writes import validate
-from maintenance.choices import Source, Status
+from maintenance.choices import Frequency, Priority, Source, Status, TriggerType
 from maintenance.events import announce_created
-from maintenance.models import WorkOrder
+from maintenance.models import PMSchedule, WorkOrder
+from maintenance.pm.schedules import schedule_create, schedule_update
 from maintenance.services.work_orders import (
     WorkOrderDraft,
     work_order_build,
@@ -371,6 +373,174 @@ def assets_write(connection: Connection, items: list[Incoming]) -> PageOutcome:
                     asset = asset_update(by=None, asset=asset, **changes)
                     outcome.updated += 1
                 _asset_links(connection, asset, item)
+        except (DomainError, ValueError, TypeError, IntegrityError) as exc:
+            outcome.errors.append({"external_id": item.external_id, "error": describe(exc)[:500]})
+            outcome.failed_at.append(item.remote_updated_at)
+    return outcome
+
+
+# --- PM schedules --------------------------------------------------------------------
+
+# What a vendor may set on a PM schedule of ours. The trigger is always time based: a
+# vendor plan without a recurrence (meter or event driven) fails on its missing
+# frequency rather than arriving as a plan that never comes due.
+SCHEDULE_DETAILS = (
+    "name",
+    "description",
+    "priority",
+    "frequency",
+    "interval",
+    "starts_at",
+    "estimated_duration",
+    "active",
+)
+SCHEDULE_INTERNAL = (*SCHEDULE_DETAILS, "assets", "updated_at")
+NAME_LENGTH = PMSchedule._meta.get_field("name").max_length
+
+
+def _schedule_values(item: Incoming) -> dict[str, Any]:
+    """The vendor's plan in our schedule's terms; ``ValueError`` names what does not fit."""
+    raw = item.values
+    values: dict[str, Any] = {}
+    if "name" in raw:
+        values["name"] = " ".join(str(raw["name"]).split())[:NAME_LENGTH]
+        if not values["name"]:
+            raise ValueError("name: the plan has no name.")
+    if "description" in raw:
+        values["description"] = str(raw["description"])
+    if "priority" in raw:
+        if raw["priority"] not in Priority.values:
+            raise ValueError(f"priority: {raw['priority']!r} is not one of ours.")
+        values["priority"] = raw["priority"]
+    if "frequency" in raw:
+        if raw["frequency"] not in Frequency.values:
+            raise ValueError(f"frequency: {raw['frequency']!r} is not a recurrence we plan by.")
+        values["frequency"] = raw["frequency"]
+    if "interval" in raw:
+        values["interval"] = _whole(raw["interval"], "interval", low=1, high=3650)
+    if "starts_at" in raw:
+        if not isinstance(raw["starts_at"], datetime):
+            raise ValueError("starts_at: not a date-time (map it with date_ms).")
+        values["starts_at"] = raw["starts_at"]
+    if "estimated_duration" in raw:
+        values["estimated_duration"] = _whole(raw["estimated_duration"], "estimated_duration")
+    if "active" in raw:
+        values["active"] = raw["active"] if isinstance(raw["active"], bool) else None
+        if values["active"] is None:
+            raise ValueError(f"active: {raw['active']!r} is not true or false (map it).")
+    return values
+
+
+def _whole(value: Any, name: str, *, low: int = 0, high: int = 10**9) -> int:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"{name}: {value!r} is not a number.") from exc
+    if not number.is_finite() or number != number.to_integral_value() or not low <= number <= high:
+        raise ValueError(f"{name}: {value!r} is not a whole number from {low} to {high}.")
+    return int(number)
+
+
+def _schedule_assets(connection: Connection, item: Incoming) -> list[Asset]:
+    """Our assets for the vendor's, matched by the ``external_ref`` their sync gave them.
+
+    Our plans need the assets they cover, and a plan on fewer assets than the vendor's
+    would quietly skip work: a plan naming an asset not synced yet fails (and is read
+    again next run, after the assets).
+    """
+    raw = item.values.get("assets")
+    named = raw if isinstance(raw, list | tuple) else [raw]
+    ids: list[str] = []
+    for value in named:
+        if isinstance(value, dict):
+            value = value.get("id")
+        if value is not None and str(value).strip() and str(value).strip() not in ids:
+            ids.append(str(value).strip())
+    if not ids:
+        raise ValueError("assets: the plan names no asset; ours cover at least one.")
+    prefix = connection.ref_prefix()
+    found = {
+        a.external_ref: a for a in Asset.objects.filter(external_ref__in=[prefix + i for i in ids])
+    }
+    missing = [i for i in ids if prefix + i not in found]
+    if missing:
+        raise ValueError(
+            f"assets: {', '.join(missing)} not synced from this connection yet; "
+            "sync the assets, and the plan is read again on the next run."
+        )
+    return [found[prefix + i] for i in ids]
+
+
+def _free_name(name: str, item: Incoming, schedule: PMSchedule | None) -> str:
+    """The vendor's name, or it followed by the vendor's id when another plan holds it:
+    vendors allow two plans of one name (one per asset), our names are unique."""
+    others = PMSchedule.objects.exclude(pk=schedule.pk) if schedule else PMSchedule.objects
+    if not others.filter(name__iexact=name).exists():
+        return name
+    suffix = f" ({item.external_id})"
+    return name[: NAME_LENGTH - len(suffix)] + suffix
+
+
+def _schedule_link(connection: Connection, schedule: PMSchedule, item: Incoming) -> None:
+    SyncLink.objects.update_or_create(
+        connection=connection,
+        entity=Entity.SCHEDULE,
+        object_id=schedule.pk,
+        defaults={
+            "external_id": item.external_id,
+            "local_updated_at": schedule.updated_at,
+            "remote_updated_at": item.remote_updated_at,
+        },
+    )
+
+
+def schedules_write(connection: Connection, items: list[Incoming]) -> PageOutcome:
+    """Write one page of vendor PM plans, each in its own transaction through the PM
+    services (audit, next due dates), matched by ``external_ref``."""
+    outcome = PageOutcome()
+    unique = {item.external_ref: item for item in items}
+    existing = {s.external_ref: s for s in PMSchedule.objects.filter(external_ref__in=list(unique))}
+    for ref, item in unique.items():
+        schedule = existing.get(ref)
+        try:
+            with transaction.atomic():
+                values = _schedule_values(item)
+                assets = _schedule_assets(connection, item)
+                if schedule is None:
+                    name = _free_name(values.pop("name", ""), item, None)
+                    schedule = schedule_create(
+                        by=None,
+                        name=name,
+                        assets=assets,
+                        trigger_type=TriggerType.TIME_BASED,
+                        external_ref=ref,
+                        **values,
+                    )
+                    outcome.created += 1
+                elif (
+                    item.remote_updated_at is not None
+                    and schedule.updated_at > item.remote_updated_at
+                ):
+                    outcome.skipped += 1  # changed here since: ours is the newer plan
+                    continue
+                else:
+                    if "name" in values:
+                        values["name"] = _free_name(values["name"], item, schedule)
+                    changes = {k: v for k, v in values.items() if getattr(schedule, k) != v}
+                    same_assets = {a.pk for a in assets} == set(
+                        schedule.assets.values_list("pk", flat=True)
+                    )
+                    if not changes and same_assets:
+                        outcome.skipped += 1
+                        continue
+                    schedule = schedule_update(
+                        by=None,
+                        schedule=schedule,
+                        assets=None if same_assets else assets,
+                        **changes,
+                    )
+                    outcome.updated += 1
+                _schedule_link(connection, schedule, item)
         except (DomainError, ValueError, TypeError, IntegrityError) as exc:
             outcome.errors.append({"external_id": item.external_id, "error": describe(exc)[:500]})
             outcome.failed_at.append(item.remote_updated_at)

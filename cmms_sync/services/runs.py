@@ -48,7 +48,13 @@ from cmms_sync.events import announce_run
 from cmms_sync.mapping import MappingFailed, Spec, effective_specs, map_inward, map_outward
 from cmms_sync.models import Connection, FieldMapping, SyncLink, SyncRun
 from cmms_sync.services.connections import connection_set_health
-from cmms_sync.services.records import Incoming, assets_write, describe, work_orders_write
+from cmms_sync.services.records import (
+    Incoming,
+    assets_write,
+    describe,
+    schedules_write,
+    work_orders_write,
+)
 from config.celery import app
 from core.exceptions import Conflict, InvalidInput
 from core.locks import tenant_session_lock
@@ -59,7 +65,11 @@ from maintenance.services.work_orders import work_order_link_external
 logger = structlog.get_logger(__name__)
 
 RUN_TASK = "cmms_sync.tasks.run_sync"
-WRITERS = {Entity.WORK_ORDER: work_orders_write, Entity.ASSET: assets_write}
+WRITERS = {
+    Entity.WORK_ORDER: work_orders_write,
+    Entity.ASSET: assets_write,
+    Entity.SCHEDULE: schedules_write,
+}
 # Errors kept on a run: enough to act on, bounded so a run of a broken mapping stays small.
 MAX_ERRORS = 500
 T = TypeVar("T")
@@ -398,6 +408,8 @@ def _execute(run_id: int) -> SyncRun | None:
         unsupported = [k for k in kinds if k not in WRITERS or not adapter.supports(k)]
         if unsupported and run.entity != RunEntity.ALL:
             detail = f"{connection.get_cmms_type_display()} records of this kind are not synced."
+        elif run.entity == RunEntity.SCHEDULES and run.direction != Direction.PULL:
+            detail = "PM schedules are pulled only: nothing of ours is sent."
         if run.direction in (Direction.PULL, Direction.BOTH):
             for kind in kinds:
                 if kind not in unsupported:

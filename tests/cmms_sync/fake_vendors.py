@@ -1,7 +1,7 @@
 """Small threaded HTTP servers that behave as VENDORS.md describes each vendor's API.
 
-Each keeps its work orders in memory in the vendor's own field names, checks the
-vendor's authentication, pages the vendor's way, and can be told to misbehave on a
+Each keeps its work orders (and, apart, its PM plans) in memory in the vendor's own
+field names, checks the vendor's authentication, pages the vendor's way, and can be told to misbehave on a
 given page of a list (``fail_page``): 500, 429 with Retry-After, a stall past the
 client's timeout, a body that is not JSON, or a dropped connection.
 """
@@ -67,6 +67,8 @@ class FakeVendor:
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []
         self._clock = 0
+        self.plans: dict[int, dict[str, Any]] = {}
+        self._plan_ids = itertools.count(501)
         vendor = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -175,6 +177,34 @@ class FakeVendor:
     def sample(self, n: int) -> dict[str, Any]:
         raise NotImplementedError
 
+    # --- PM plans ------------------------------------------------------------------
+    # The field a plan's name is in, in this vendor's records.
+    plan_name_field = "title"
+
+    def add_plan(self, fields: dict[str, Any], **overrides: Any) -> int:
+        with self.lock:
+            ident = next(self._plan_ids)
+            self.plans[ident] = {**fields, **overrides, "__id": ident, "__updated": self.tick()}
+            return ident
+
+    def change_plan(self, ident: int, **fields: Any) -> None:
+        with self.lock:
+            self.plans[ident].update(fields, __updated=self.tick())
+
+    def plans_since(self, since_ms: int | None) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = [
+                r for r in self.plans.values() if since_ms is None or r["__updated"] >= since_ms
+            ]
+        return sorted(rows, key=lambda r: (r["__updated"], r["__id"]))
+
+    def asset_key(self, n: int) -> tuple[Any, str]:
+        """An asset as a plan of this vendor names it, and its external id in our sync."""
+        return 900 + n, str(900 + n)
+
+    def sample_plan(self, n: int, asset: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
     def handle(self, method, path, query, headers, body, request) -> Answer:
         raise NotImplementedError
 
@@ -209,6 +239,20 @@ class FakeUpKeep(FakeVendor):
             "description": "from UpKeep",
             "status": "open",
             "priority": n % 4,
+        }
+
+    def asset_key(self, n: int) -> tuple[Any, str]:
+        return f"ast{n}", f"ast{n}"
+
+    def sample_plan(self, n: int, asset: Any) -> dict[str, Any]:
+        return {
+            "title": f"UpKeep PM {n}",
+            "description": "Grease and inspect",
+            "priority": n % 4,
+            "repeatFrequency": "month",
+            "repeatEvery": 1 + n % 3,
+            "startDate": "2026-01-05T08:00:00.000Z",
+            "asset": asset,
         }
 
     def render(self, r: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +298,24 @@ class FakeUpKeep(FakeVendor):
             )
             page = [self.render(r) for r in rows[offset : offset + limit]]
             return Answer(200, {"success": True, "results": page})
+        if rest == "preventative-maintenance" and method == "GET":
+            limit = min(int(query.get("limit", 100)), self.max_limit)
+            offset = int(query.get("offset", 0))
+            since = query.get("updatedAtGreaterThanOrEqualTo")
+            rows = self.plans_since(int(since) if since else None)
+            return Answer(
+                200,
+                {
+                    "success": True,
+                    "results": [self.render(r) for r in rows[offset : offset + limit]],
+                },
+            )
+        if rest.startswith("preventative-maintenance/") and method == "GET":
+            key = rest.split("/")[1]
+            plan = self.plans.get(int(key)) if key.isdigit() else None
+            if plan is None:
+                return Answer(404, {"success": False, "message": "not found"})
+            return Answer(200, {"success": True, "result": self.render(plan)})
         if rest == "work-orders" and method == "GET":
             if self.page_latency:
                 time.sleep(self.page_latency)  # a vendor across the internet, for benchmarks
@@ -297,6 +359,76 @@ class FakeUpKeep(FakeVendor):
 # --- Fiix -----------------------------------------------------------------------------
 class FakeFiix(FakeVendor):
     app_key, access_key, secret_key = "app-1", "acc-1", "secret-1"
+    plan_name_field = "strDescription"
+    # A plan's assets and time trigger are stored in it (``__assets``, ``__trigger``) and
+    # served as the ScheduledMaintenanceAsset and ScheduleTrigger classes.
+    UNITS = {"day": "D", "week": "W", "month": "M", "year": "Y", "hour": "H"}
+
+    def sample_plan(self, n: int, asset: Any) -> dict[str, Any]:
+        return {
+            "strDescription": f"Fiix PM {n}",
+            "strCode": f"SM{n}",
+            "intPriorityID": 1 + n % 4,
+            "intSiteID": 1,
+            "__assets": [asset],
+            "__trigger": self.trigger("month", 1 + n % 3),
+        }
+
+    def trigger(self, unit: str, every: int) -> dict[str, Any]:
+        kind = self.UNITS[unit]
+        field = {
+            "D": "intTSDEveryDays",
+            "W": "intTSWEveryWeeks",
+            "M": "intTSMEveryMonths",
+            "Y": "intTSYEveryYears",
+            "H": "intTSHEveryHours",
+        }[kind]
+        return {"strType": "T", "strTSType": kind, field: every, "datTRStart": 1767600000000}
+
+    def render_plan(self, r: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in r.items() if not k.startswith("__")}
+        return {
+            **out,
+            "className": "ScheduledMaintenance",
+            "id": r["__id"],
+            "dtmUpdatedDate": r["__updated"],
+        }
+
+    def plan_children(self, class_name: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        with self.lock:
+            for plan in self.plans.values():
+                if class_name == "ScheduledMaintenanceAsset":
+                    for asset in plan.get("__assets", []):
+                        rows.append({"intAssetID": asset})
+                        rows[-1]["intScheduledMaintenanceID"] = plan["__id"]
+                elif plan.get("__trigger"):
+                    rows.append({**plan["__trigger"], "intScheduledMaintenanceID": plan["__id"]})
+        return [{**row, "className": class_name, "id": n} for n, row in enumerate(rows, 1)]
+
+    def _find_plans(self, data: dict[str, Any]) -> Answer:
+        start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
+        class_name = data["className"]
+        filters = data.get("filters") or []
+        if isinstance(filters, dict):
+            filters = [filters]
+        since, among = None, None
+        for item in filters:
+            ql = item.get("ql", "").replace(" ", "")
+            if ql == "dtmUpdatedDate>=?":
+                since = int(item["parameters"][0])
+            elif ql.startswith("intScheduledMaintenanceIDIN("):
+                among = {int(p) for p in item["parameters"]}
+            else:
+                return self._error("Find", f"Unsupported filter {item.get('ql')!r}.")
+        if class_name == "ScheduledMaintenance":
+            rows = [self.render_plan(r) for r in self.plans_since(since)]
+        else:
+            rows = self.plan_children(class_name)
+            if among is not None:
+                rows = [r for r in rows if r["intScheduledMaintenanceID"] in among]
+        page = rows[start : start + size] if size else rows[start:]
+        return Answer(200, {"_maCn": "FindResponse", "objects": page, "totalObjects": len(rows)})
 
     def sample(self, n: int) -> dict[str, Any]:
         return {
@@ -341,6 +473,12 @@ class FakeFiix(FakeVendor):
             return self._error(name, "Malformed request.")
         if name == "Rpc":
             return Answer(200, {"_maCn": "RpcResponse", "object": {"name": "Ping"}})
+        if name == "Find" and data.get("className") in (
+            "ScheduledMaintenance",
+            "ScheduledMaintenanceAsset",
+            "ScheduleTrigger",
+        ):
+            return self._find_plans(data)
         if name == "Find":
             start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
             fault = self._fault(start // size if size else 0)
@@ -408,6 +546,65 @@ class FakeFiix(FakeVendor):
 class FakeMaximo(FakeVendor):
     api_key = "mx-key"
     site = "BEDFORD"
+    plan_name_field = "description"
+
+    def asset_key(self, n: int) -> tuple[Any, str]:
+        return f"PUMP-{n}", f"PUMP-{n}/{self.site}"
+
+    def sample_plan(self, n: int, asset: Any) -> dict[str, Any]:
+        return {
+            "pmnum": f"PM{100 + n}",
+            "siteid": self.site,
+            "description": f"Maximo PM {n}",
+            "status": "ACTIVE",
+            "frequency": 1 + n % 3,
+            "frequnit": "MONTHS",
+            "nextdate": "2026-01-05T08:00:00+00:00",
+            "assetnum": asset,
+        }
+
+    def render_plan(self, r: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in r.items() if not k.startswith("__")}
+        restid = base64.b64encode(f"{r['siteid']}/{r['pmnum']}".encode()).decode()
+        return {
+            **out,
+            "pmuid": r["__id"],
+            "changedate": ms_iso(r["__updated"]),
+            "_rowstamp": str(r["__updated"]),
+            "href": f"{self.url}/maximo/api/os/mxapipm/_{restid.replace('=', '-')}",
+        }
+
+    def _plans(self, parts: list[str], path: str, query: dict[str, str], request) -> Answer:
+        if len(parts) == 4:
+            size = int(query.get("oslc.pageSize", 1000))
+            pageno = int(query.get("pageno", 1))
+            since = None
+            for clause in query.get("oslc.where", "").split(" and "):
+                if clause.startswith("changedate>="):
+                    since = parse_moment(clause.split(">=", 1)[1].strip('"'))
+            rows = self.plans_since(since)
+            info: dict[str, Any] = {"href": request.path, "pagenum": pageno}
+            if pageno * size < len(rows):
+                info["nextPage"] = {"href": f"{self.url}{path}?pageno={pageno + 1}"}
+            page = rows[(pageno - 1) * size : pageno * size]
+            return Answer(
+                200,
+                {
+                    "member": [self.render_plan(r) for r in page],
+                    "href": request.path,
+                    "responseInfo": info,
+                },
+            )
+        if len(parts) == 5 and parts[4].startswith("_"):
+            try:
+                key = base64.b64decode(parts[4][1:].replace("-", "=")).decode()
+                site, pmnum = key.split("/", 1)
+            except (ValueError, UnicodeDecodeError):
+                return Answer(404, {"Error": {"message": "not found"}})
+            for plan in self.plans.values():
+                if plan["siteid"] == site and plan["pmnum"] == pmnum:
+                    return Answer(200, self.render_plan(plan))
+        return Answer(404, {"Error": {"message": "not found"}})
 
     def sample(self, n: int) -> dict[str, Any]:
         return {
@@ -457,6 +654,13 @@ class FakeMaximo(FakeVendor):
             return Answer(404, {"Error": {"message": "not found"}})
         if parts[2] == "whoami":
             return Answer(200, {"userName": "MAXADMIN"})
+        raw_query = request.path.split("?", 1)[-1].split("&")
+        if any(item.startswith("oslc.orderBy=+") for item in raw_query):
+            return Answer(400, {"Error": {"message": "unencoded + in oslc.orderBy"}})
+        if len(parts) >= 4 and parts[2] == "os" and parts[3].lower() == "mxapipm":
+            if method != "GET":
+                return Answer(405, {"Error": {"message": "not served by this fake"}})
+            return self._plans(parts, path, query, request)
         if (
             len(parts) < 4
             or parts[2] != "os"
@@ -585,6 +789,17 @@ class FakeMaintainX(FakeVendor):
 # --- Generic REST ------------------------------------------------------------------------
 class FakeGenericRest(FakeVendor):
     api_key = "generic-key"
+    plan_name_field = "name"
+
+    def sample_plan(self, n: int, asset: Any) -> dict[str, Any]:
+        return {
+            "name": f"Generic PM {n}",
+            "priority": "medium",
+            "frequency": "month",
+            "interval": 1 + n % 3,
+            "starts_at": "2026-01-05T08:00:00Z",
+            "asset_ids": [asset],
+        }
 
     def sample(self, n: int) -> dict[str, Any]:
         return {"title": f"Generic job {n}", "status": "open", "priority": "medium"}
@@ -597,6 +812,14 @@ class FakeGenericRest(FakeVendor):
         if headers.get("Authorization") != f"Bearer {self.api_key}":
             return Answer(401, {"detail": "unauthorized"})
         parts = path.strip("/").split("/")
+        if parts == ["pm-schedules"] and method == "GET":
+            size, page = int(query.get("page_size", 50)), int(query.get("page", 1))
+            since = parse_moment(query["updated_since"]) if query.get("updated_since") else None
+            rows = self.plans_since(since)
+            return Answer(
+                200,
+                {"results": [self.render(r) for r in rows[(page - 1) * size : page * size]]},
+            )
         if parts[:1] != ["work-orders"]:
             return Answer(404, {"detail": "not found"})
         if len(parts) == 1 and method == "GET":
