@@ -89,6 +89,43 @@ def _check(answers: list[Any], tolerated: tuple[str, ...]) -> None:
             raise DynsecError(f"{answer.command}: {answer.error}")
 
 
+def _client_ensure(
+    control: DynsecControl, *, username: str, password: str, role: dict[str, Any], textname: str
+) -> None:
+    """A client with this password in this role, whether or not an earlier attempt (whose
+    answer was lost) made it already."""
+    answers = control.run(
+        [
+            {"command": "createRole", **role},
+            {
+                "command": "createClient",
+                "username": username,
+                "password": password,
+                "textname": textname,
+                "roles": [{"rolename": role["rolename"]}],
+            },
+        ]
+    )
+    _check(answers, EXISTS)
+    if not answers[1].error:
+        return
+    found = control.run(
+        [
+            {"command": "setClientPassword", "username": username, "password": password},
+            {"command": "getClient", "username": username},
+        ]
+    )
+    _check(found, ())
+    roles = {entry.get("rolename") for entry in found[1].data.get("client", {}).get("roles", [])}
+    if role["rolename"] not in roles:
+        _check(
+            control.run(
+                [{"command": "addClientRole", "username": username, "rolename": role["rolename"]}]
+            ),
+            (),
+        )
+
+
 def broker_device_client_create(*, schema: str, device_id: str, prefix: str, password: str) -> str:
     """The broker client of one token (idempotent: a retry sets the same password again)."""
     username = device_client_username(schema=schema, device_id=device_id, prefix=prefix)
@@ -99,34 +136,13 @@ def broker_device_client_create(*, schema: str, device_id: str, prefix: str, pas
         "allow": True,
     }
     with DynsecControl() as control:
-        answers = control.run(
-            [
-                {"command": "createRole", "rolename": username, "acls": [acl]},
-                {
-                    "command": "createClient",
-                    "username": username,
-                    "password": password,
-                    "textname": "CMMS device token",
-                    "roles": [{"rolename": username}],
-                },
-            ]
+        _client_ensure(
+            control,
+            username=username,
+            password=password,
+            role={"rolename": username, "acls": [acl]},
+            textname="CMMS device token",
         )
-        _check(answers, EXISTS)
-        if answers[1].error:
-            # Made by an earlier attempt whose answer was lost: make sure it is whole.
-            _check(
-                control.run(
-                    [
-                        {
-                            "command": "setClientPassword",
-                            "username": username,
-                            "password": password,
-                        },
-                        {"command": "addClientRole", "username": username, "rolename": username},
-                    ]
-                ),
-                ("Client is already in this role",),
-            )
     logger.info("mqtt_broker_client_created", username=username)
     return username
 
@@ -161,37 +177,13 @@ def broker_bridge_client_ensure() -> str | None:
         {"acltype": "subscribePattern", "topic": "$share/+/cmms/+/+/metrics", "allow": True},
     ]
     with DynsecControl() as control:
-        answers = control.run(
-            [
-                {"command": "createRole", "rolename": BRIDGE_ROLE, "acls": acls},
-                {
-                    "command": "createClient",
-                    "username": bridge.username,
-                    "password": bridge.password,
-                    "textname": "CMMS MQTT bridge",
-                    "roles": [{"rolename": BRIDGE_ROLE}],
-                },
-            ]
+        _client_ensure(
+            control,
+            username=bridge.username,
+            password=bridge.password,
+            role={"rolename": BRIDGE_ROLE, "acls": acls},
+            textname="CMMS MQTT bridge",
         )
-        _check(answers, EXISTS)
-        if answers[1].error:
-            _check(
-                control.run(
-                    [
-                        {
-                            "command": "setClientPassword",
-                            "username": bridge.username,
-                            "password": bridge.password,
-                        },
-                        {
-                            "command": "addClientRole",
-                            "username": bridge.username,
-                            "rolename": BRIDGE_ROLE,
-                        },
-                    ]
-                ),
-                ("Client is already in this role",),
-            )
     return bridge.username
 
 
