@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from assets.services.registry import asset_delete
+from assets.services.registry import asset_delete, asset_update
 from iot.broker import Broker
 from iot.dynsec import DynsecControl
 from iot.mqtt import parse_message
@@ -237,6 +237,10 @@ def test_reconciliation_deletes_what_no_token_accounts_for_and_reports_lost_clie
 
     with tenant_context(alpha.tenant):
         _, kept = device_token_create(by=None, asset=AssetFactory(asset_id="PUMP-1"))
+        renamed = AssetFactory(asset_id="PUMP-3")
+        _, moved = device_token_create(by=None, asset=renamed)
+        # A device given another code loses the login that named the old one.
+        asset_update(by=None, asset=renamed, asset_id="PUMP-33")
     with tenant_context(beta.tenant):
         pump = AssetFactory(asset_id="PUMP-1")
         _, deleted_with_device = device_token_create(by=None, asset=pump)
@@ -250,6 +254,7 @@ def test_reconciliation_deletes_what_no_token_accounts_for_and_reports_lost_clie
     clients = dynsec.clients()
     assert f"{alpha.schema}/PUMP-1/{kept[:11]}" in clients
     assert f"{beta.schema}/PUMP-1/{deleted_with_device[:11]}" not in clients
+    assert not any(moved[:11] in name for name in clients)
 
     out = io.StringIO()
     call_command("mqtt_sync_clients", stdout=out)
@@ -258,6 +263,7 @@ def test_reconciliation_deletes_what_no_token_accounts_for_and_reports_lost_clie
     # payload-mode token is reported for rotation.
     assert f"deleted {ghost}" in out.getvalue()
     assert f"missing {alpha.schema}/PUMP-9/{unknown[:11]}" in out.getvalue()
+    assert f"missing {alpha.schema}/PUMP-33/{moved[:11]}" in out.getvalue()
     assert dynsec.clients() == {
         ADMIN,
         BRIDGE,
@@ -266,7 +272,7 @@ def test_reconciliation_deletes_what_no_token_accounts_for_and_reports_lost_clie
     }
     again = io.StringIO()
     call_command("mqtt_sync_clients", stdout=again)
-    assert "1 device clients in step, 0 deleted, 1 missing." in again.getvalue()
+    assert "1 device clients in step, 0 deleted, 2 missing." in again.getvalue()
 
 
 def test_unsigned_messages_are_taken_only_when_the_broker_vouches_for_the_device():
