@@ -75,6 +75,16 @@ class FailureNamesWorkOrder(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AssetCodeReleased(DomainEvent):
+    """The asset no longer answers to ``asset_id``: it is being deleted or given another
+    code. Whatever names the asset by its code elsewhere (a device's broker login and
+    topic) must let go of it."""
+
+    asset: Asset
+    asset_id: str
+
+
+@dataclass(frozen=True)
 class MeterReadingRecorded(DomainEvent):
     """A meter reading was recorded (usage-based PM counts its delta)."""
 

@@ -11,6 +11,13 @@ when its tenant is unknown, its token is unknown, revoked or of another device, 
 it is not JSON: the topic's schema and device must be the token's own, so a token
 never writes into another tenant by naming its schema.
 
+With ``MQTT_BROKER_AUTH=dynsec`` a device may instead sign in to the broker with its
+token as password (see ``iot.services.broker_clients``): the broker's ACL lets that
+login publish on its own device's topic only, so a message without ``token`` is taken
+as the topic's device's own, provided the device still has an active token (a revoked
+token's login may outlive it until the broker hears of it). A ``token`` that is present
+is checked as above. In ``payload`` mode a message without one is refused.
+
 Messages are taken with QoS 1 and acknowledged only once their batch has been
 stored (manual acks), so a bridge that dies mid-batch leaves them to be delivered
 again; a resend is harmless (the readings' key dedupes it). The bridge batches
@@ -29,7 +36,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 import structlog
@@ -38,6 +44,8 @@ from django.db import close_old_connections
 from django_tenants.utils import tenant_context
 from prometheus_client import Counter
 
+from iot.broker import broker_from_url
+from iot.selectors import device_has_active_token
 from iot.services.ingestion import readings_ingest
 from iot.services.tokens import device_token_find
 from tenants.models import Tenant
@@ -51,38 +59,17 @@ MESSAGES = Counter(
 )
 
 
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-    tls: bool
-
-
-def broker_from_url(url: str) -> Broker:
-    parsed = urlparse(url)
-    tls = parsed.scheme in ("mqtts", "ssl")
-    return Broker(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or (8883 if tls else 1883),
-        username=unquote(parsed.username) if parsed.username else None,
-        password=unquote(parsed.password) if parsed.password else None,
-        tls=tls,
-    )
-
-
 @dataclass
 class Message:
     schema: str
     device: str
-    token: str
+    token: str | None  # None: vouched for by the broker's login (dynsec mode)
     items: list[Any]
     mid: int
     qos: int
 
 
-def parse_message(topic: str, payload: bytes) -> Message | str:
+def parse_message(topic: str, payload: bytes, *, token_required: bool = True) -> Message | str:
     """The message, or the reason it is refused."""
     match = TOPIC_RE.match(topic)
     if not match:
@@ -100,14 +87,17 @@ def parse_message(topic: str, payload: bytes) -> Message | str:
         token, items = data.get("token"), [{k: v for k, v in data.items() if k != "token"}]
     elif isinstance(data, list):
         tokens = {item.get("token") for item in data if isinstance(item, dict)}
-        token = tokens.pop() if len(tokens) == 1 else None
+        if len(tokens) > 1:  # items signed differently, or some not at all
+            return "no_token"
+        token = tokens.pop() if tokens else None
         items = [
             {k: v for k, v in item.items() if k != "token"} if isinstance(item, dict) else item
             for item in data
         ]
     else:
         return "not_readings"
-    if not isinstance(token, str) or not token:
+    unsigned_allowed = token is None and not token_required
+    if not unsigned_allowed and (not isinstance(token, str) or not token):
         return "no_token"
     if len(items) > settings.IOT_MAX_BATCH:
         return "too_many_readings"
@@ -125,8 +115,10 @@ class Bridge:
         group: str = "",
         batch_seconds: float = 0.2,
         on_subscribed: Callable[[str], None] | None = None,
+        broker_auth: str = "payload",
     ) -> None:
         self.broker = broker_from_url(url)
+        self.token_required = broker_auth != "dynsec"
         self.on_subscribed = on_subscribed
         self.group = group
         self.batch_seconds = batch_seconds
@@ -202,10 +194,10 @@ class Bridge:
         taken = self._collect()
         if not taken:
             return
-        groups: dict[tuple[str, str, str], list[Message]] = defaultdict(list)
+        groups: dict[tuple[str, str, str | None], list[Message]] = defaultdict(list)
         acks: list[tuple[int, int]] = []
         for topic, payload, mid, qos in taken:
-            parsed = parse_message(topic, payload)
+            parsed = parse_message(topic, payload, token_required=self.token_required)
             if isinstance(parsed, str):
                 refuse(parsed, topic=topic)
                 acks.append((mid, qos))
@@ -230,14 +222,22 @@ def refuse(reason: str, **context: Any) -> None:
     logger.warning("mqtt_message_refused", reason=reason, **context)
 
 
-def ingest_group(schema: str, device: str, token: str, messages: list[Message]) -> None:
-    """Readings of one device of one tenant, signed with one token: checked, then stored in
-    batches of at most ``IOT_MAX_BATCH``."""
+def ingest_group(schema: str, device: str, token: str | None, messages: list[Message]) -> None:
+    """Readings of one device of one tenant, signed with one token (or, None, by the broker
+    login that published them): checked, then stored in batches of at most
+    ``IOT_MAX_BATCH``."""
     tenant = Tenant.objects.filter(schema_name=schema, ready=True).first()
     if tenant is None:
         refuse("unknown_tenant", schema=schema, device=device)
         return
     with tenant_context(tenant):
+        if token is None:
+            if not device_has_active_token(device):
+                for _ in messages:
+                    refuse("no_active_token", schema=schema, device=device)
+                return
+            _ingest(schema, device, messages)
+            return
         found = device_token_find(token)
         if found is None or found.revoked_at is not None:
             # A token of another tenant is unknown here: naming a schema grants nothing.
@@ -248,20 +248,24 @@ def ingest_group(schema: str, device: str, token: str, messages: list[Message]) 
             for _ in messages:
                 refuse("other_device", schema=schema, device=device)
             return
-        items = [
-            {"device_id": device, **item} if isinstance(item, dict) else item
-            for message in messages
-            for item in message.items
-        ]
-        for start in range(0, len(items), settings.IOT_MAX_BATCH):
-            result = readings_ingest(
-                items=items[start : start + settings.IOT_MAX_BATCH], only_device=device
+        _ingest(schema, device, messages)
+
+
+def _ingest(schema: str, device: str, messages: list[Message]) -> None:
+    items = [
+        {"device_id": device, **item} if isinstance(item, dict) else item
+        for message in messages
+        for item in message.items
+    ]
+    for start in range(0, len(items), settings.IOT_MAX_BATCH):
+        result = readings_ingest(
+            items=items[start : start + settings.IOT_MAX_BATCH], only_device=device
+        )
+        if result.rejected:
+            logger.info(
+                "mqtt_readings_rejected",
+                schema=schema,
+                device=device,
+                rejected=result.rejected[:20],
             )
-            if result.rejected:
-                logger.info(
-                    "mqtt_readings_rejected",
-                    schema=schema,
-                    device=device,
-                    rejected=result.rejected[:20],
-                )
-        MESSAGES.labels(outcome="ingested").inc(len(messages))
+    MESSAGES.labels(outcome="ingested").inc(len(messages))

@@ -204,3 +204,19 @@ def latest_reading_at(asset_ids: list[int]) -> dict[int, datetime]:
         if pk not in latest or at > latest[pk]:
             latest[pk] = at
     return latest
+
+
+def device_client_usernames() -> set[str]:
+    """The broker usernames the current tenant's active device tokens should have."""
+    from iot.services.broker_clients import device_client_username
+
+    return {
+        device_client_username(schema=connection.schema_name, device_id=asset_id, prefix=prefix)
+        for asset_id, prefix in DeviceToken.objects.filter(revoked_at__isnull=True).values_list(
+            "asset__asset_id", "prefix"
+        )
+    }
+
+
+def device_has_active_token(device_id: str) -> bool:
+    return DeviceToken.objects.filter(asset__asset_id=device_id, revoked_at__isnull=True).exists()

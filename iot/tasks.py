@@ -5,6 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from iot.dynsec import DynsecError
 from iot.partitions import partitions_maintain
 
 logger = structlog.get_logger(__name__)
@@ -55,3 +56,50 @@ def open_predictive_work(run_key: str | None = None) -> dict[str, int]:
     if report["opened"]:
         logger.info("predictive_pass", run_key=run_key, **report)
     return report
+
+
+@shared_task(
+    name="iot.tasks.broker_client_create",
+    ignore_result=True,
+    autoretry_for=(DynsecError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=12,
+)
+def broker_client_create(token_pk: int, sealed_password: str) -> None:
+    """The broker client of a new device token; retried through a broker outage (about an
+    hour in all), after which ``manage.py mqtt_sync_clients`` reports the token missing."""
+    from django.db import connection
+
+    from core.crypto import decrypt
+    from iot.models import DeviceToken
+    from iot.services.broker_clients import broker_device_client_create
+
+    token = (
+        DeviceToken.objects.select_related("asset")
+        .filter(pk=token_pk, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:  # revoked, or its device deleted, before the broker could be reached
+        return
+    broker_device_client_create(
+        schema=connection.schema_name,
+        device_id=token.asset.asset_id,
+        prefix=token.prefix,
+        password=decrypt(sealed_password),
+    )
+
+
+@shared_task(
+    name="iot.tasks.broker_client_delete",
+    ignore_result=True,
+    autoretry_for=(DynsecError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=12,
+)
+def broker_client_delete(username: str) -> None:
+    """Delete a revoked token's broker client (idempotent: gone already is done)."""
+    from iot.services.broker_clients import broker_device_client_delete
+
+    broker_device_client_delete(username=username)

@@ -13,6 +13,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from assets.choices import DOWN_STATUSES, AssetStatus, LocationKind
+from assets.events import AssetCodeReleased
 from assets.models import (
     Asset,
     AssetDowntime,
@@ -25,6 +26,7 @@ from core.audit import audit_record, audit_record_many, changes_between, snapsho
 from core.exceptions import Conflict, InvalidInput
 from core.locks import tenant_transaction_lock
 from core.models import User
+from core.reactions import dispatch
 from core.writes import audited_update, locked, refuse_unknown, validate
 
 # What a client may set on an asset: the API's writable fields, the importer's
@@ -348,6 +350,8 @@ def asset_update(
     if "asset_id" in changes and changes["asset_id"] != asset.asset_id:
         changes["asset_id"] = changes["asset_id"].strip()
         _check_asset_id(changes["asset_id"], exclude_pk=asset.pk)
+        if changes["asset_id"] != asset.asset_id:
+            dispatch(AssetCodeReleased(asset=asset, asset_id=asset.asset_id))
     if "parent" in changes and changes["parent"] is not None:
         if changes["parent"].pk == asset.pk:
             raise InvalidInput({"parent": ["An asset cannot be its own parent."]})
@@ -401,6 +405,7 @@ def asset_delete(*, by: User | None, asset: Asset) -> None:
     audit_record(
         actor=by, action="asset.delete", obj=asset, changes=changes_between(_asset_state(asset), {})
     )
+    dispatch(AssetCodeReleased(asset=asset, asset_id=asset.asset_id))
     asset.delete()
 
 

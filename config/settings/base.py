@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.env import env_bool, env_int, env_list, env_str
 from config.settings.secrets import local_secret
@@ -433,6 +434,18 @@ MQTT_SHARED_GROUP = env_str("MQTT_SHARED_GROUP", "cmms")
 # How long the bridge gathers messages into one batch, and its longest reconnect pause.
 MQTT_BATCH_SECONDS = float(env_str("MQTT_BATCH_SECONDS", "0.2"))
 MQTT_MAX_BACKOFF_SECONDS = max(1, env_int("MQTT_MAX_BACKOFF_SECONDS", 30))
+# How devices prove who they are on MQTT. "payload": the device token in the message's
+# `token` field (any broker, anonymous ones included). "dynsec": also as the MQTT password,
+# which needs a broker with the dynamic-security plugin (its ACLs let a device's client
+# publish only on its own topic); every device token then gets a broker client of its own.
+MQTT_BROKER_AUTH = env_str("MQTT_BROKER_AUTH", "payload")
+if MQTT_BROKER_AUTH not in ("payload", "dynsec"):
+    raise ImproperlyConfigured('MQTT_BROKER_AUTH must be "payload" or "dynsec".')
+# The dynamic-security admin (the $CONTROL topic); empty: the login of MQTT_URL.
+MQTT_ADMIN_USERNAME = env_str("MQTT_ADMIN_USERNAME", "")
+MQTT_ADMIN_PASSWORD = env_str("MQTT_ADMIN_PASSWORD", "")
+# How long one exchange with the broker's control topic may take.
+MQTT_CONTROL_TIMEOUT_SECONDS = float(env_str("MQTT_CONTROL_TIMEOUT_SECONDS", "10"))
 
 # --- Email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

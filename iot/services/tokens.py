@@ -18,6 +18,10 @@ from core.exceptions import Conflict
 from core.models import User
 from core.writes import locked, validate
 from iot.models import DeviceToken
+from iot.services.broker_clients import (
+    broker_client_create_on_commit,
+    broker_client_delete_on_commit,
+)
 
 TOKEN_PREFIX = "iotd_"  # noqa: S105 (a marker, not a secret)
 # last_used_at is a hint for people, not an audit: written at most this often per token.
@@ -36,7 +40,8 @@ def looks_like_device_token(raw: str) -> bool:
 def device_token_create(
     *, by: User | None, asset: Asset, name: str = ""
 ) -> tuple[DeviceToken, str]:
-    """A new token for ``asset``; returns it with the secret, which is never shown again."""
+    """A new token for ``asset``; returns it with the secret, which is never shown again
+    (with ``MQTT_BROKER_AUTH=dynsec`` its broker client is made after commit)."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = DeviceToken(
         asset=asset,
@@ -53,12 +58,14 @@ def device_token_create(
         obj=token,
         changes=changes_between({}, {"device_id": asset.asset_id, "prefix": token.prefix}),
     )
+    broker_client_create_on_commit(token_pk=token.pk, raw=raw)
     return token, raw
 
 
 @transaction.atomic
 def device_token_revoke(*, by: User | None, token: DeviceToken) -> DeviceToken:
-    """From now on the token answers 401 on the API and is refused on MQTT."""
+    """From now on the token answers 401 on the API and is refused on MQTT (with
+    ``MQTT_BROKER_AUTH=dynsec`` its broker client is deleted after commit)."""
     token = locked(token)
     if token.revoked_at is not None:
         raise Conflict("This token is already revoked.", "token_already_revoked")
@@ -70,6 +77,7 @@ def device_token_revoke(*, by: User | None, token: DeviceToken) -> DeviceToken:
         obj=token,
         changes=changes_between({"revoked_at": None}, {"revoked_at": token.revoked_at}),
     )
+    broker_client_delete_on_commit(device_id=token.asset.asset_id, prefix=token.prefix)
     return token
 
 

@@ -31,7 +31,7 @@ BROKER = os.environ.get("TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
 class BridgeProcess(LiveProcess):
-    def __init__(self, url: str = BROKER) -> None:
+    def __init__(self, url: str = BROKER, **env: str) -> None:
         super().__init__(
             "mqtt-bridge",
             [sys.executable, "manage.py", "mqtt_bridge"],
@@ -40,6 +40,7 @@ class BridgeProcess(LiveProcess):
                 MQTT_SHARED_GROUP=f"test{uuid.uuid4().hex[:8]}",
                 LOG_LEVEL="INFO",
                 MQTT_BATCH_SECONDS="0.1",
+                **env,
             ),
         )
         try:

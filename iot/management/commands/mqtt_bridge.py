@@ -28,6 +28,7 @@ class Command(BaseCommand):
             group=options["group"],
             batch_seconds=settings.MQTT_BATCH_SECONDS,
             on_subscribed=_subscribed,
+            broker_auth=settings.MQTT_BROKER_AUTH,
         )
 
         def _stop(signum: int, frame: Any) -> None:
@@ -35,5 +36,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        self.stdout.write(f"MQTT bridge on {options['url']} ({bridge.subscription})")
+        self.stdout.write(
+            f"MQTT bridge on {bridge.broker.host}:{bridge.broker.port} ({bridge.subscription}, "
+            f"devices signed by {settings.MQTT_BROKER_AUTH})"
+        )
         bridge.run()
