@@ -108,6 +108,30 @@ def test_tenants(django_db_setup, django_db_blocker) -> dict[str, TestTenant]:
     return made
 
 
+@pytest.fixture(scope="session")
+def demo_tenant(test_tenants, django_db_blocker) -> TestTenant:
+    """A third tenant holding what `make run` seeds, written once and committed, for the
+    tests that walk the whole admin (they roll their own writes back). Seeding takes
+    seconds; doing it once instead of per test saves most of them."""
+    import io
+
+    from django.apps import apps
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        made = _make_tenant("demo")
+        with tenant_context(made.tenant), transaction.atomic():
+            for config in apps.get_app_configs():
+                seeder = getattr(config, "seed_demo", None)
+                if callable(seeder):
+                    seeder(stdout=io.StringIO())
+            # The seed's after-commit work (events, e-mails, jobs) would reach the session's
+            # live worker and change the data under the tests: these tests want none of it.
+            connection.run_on_commit.clear()
+        connection.set_schema_to_public()
+    return made
+
+
 @pytest.fixture
 def alpha(test_tenants) -> TestTenant:
     return test_tenants["alpha"]

@@ -9,8 +9,6 @@ status, a QR label and a stored photo. A page may be refused (403) or redirect,
 never fail.
 """
 
-import io
-
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -21,16 +19,6 @@ from config import urls_tenant
 
 pytestmark = pytest.mark.django_db
 TENANT_URLS = urls_tenant.__name__
-
-
-@pytest.fixture
-def demo_alpha(alpha):
-    with tenant_context(alpha.tenant):
-        for config in apps.get_app_configs():
-            seeder = getattr(config, "seed_demo", None)
-            if callable(seeder):
-                seeder(stdout=io.StringIO())
-    return alpha
 
 
 def _pages(model_admin: admin.ModelAdmin, first_pk: object) -> list[str]:
@@ -77,8 +65,8 @@ def _back_office_pages(registry: list) -> list[str]:
     return pages
 
 
-def test_every_admin_page_opens(demo_alpha, admin_client):
-    with tenant_context(demo_alpha.tenant):
+def test_every_admin_page_opens(demo_tenant, admin_client):
+    with tenant_context(demo_tenant.tenant):
         registry = list(admin.site._registry.items())
         first = {
             model: model._default_manager.values_list("pk", flat=True).first()
@@ -91,7 +79,7 @@ def test_every_admin_page_opens(demo_alpha, admin_client):
         extra = _back_office_pages(registry)
     # One test for both roles: filling a tenant with the demo data is the slow part.
     for role in ("manager", "planner"):
-        client = admin_client(role, tenant=demo_alpha)
+        client = admin_client(role, tenant=demo_tenant)
         opened = 0
         for model, model_admin in registry:
             pages = _pages(model_admin, first[model])

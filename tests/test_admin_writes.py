@@ -7,11 +7,9 @@ audit entry for that object, or (for a delete a service refuses) keep the
 object and say why. A plain ModelAdmin save or delete would do neither.
 """
 
-import io
 from html.parser import HTMLParser
 
 import pytest
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import models
@@ -76,16 +74,6 @@ class FormFields(HTMLParser):
             self._in_form = False
 
 
-@pytest.fixture
-def demo_alpha(alpha):
-    with tenant_context(alpha.tenant):
-        for config in apps.get_app_configs():
-            seeder = getattr(config, "seed_demo", None)
-            if callable(seeder):
-                seeder(stdout=io.StringIO())
-    return alpha
-
-
 def _editable_text_field(model: type[models.Model], candidates: list[str]) -> str | None:
     names = {field.name for field in model._meta.get_fields()}
     for name in candidates:
@@ -114,14 +102,14 @@ def _audited(model: type[models.Model], pk: object, action_part: str) -> bool:
     ).exists()
 
 
-def test_admin_saves_and_deletes_go_through_the_services(demo_alpha, admin_client):
-    client = admin_client("manager", tenant=demo_alpha)
-    with tenant_context(demo_alpha.tenant):
+def test_admin_saves_and_deletes_go_through_the_services(demo_tenant, admin_client):
+    client = admin_client("manager", tenant=demo_tenant)
+    with tenant_context(demo_tenant.tenant):
         registry = list(admin.site._registry.items())
     saved = deleted = 0
     for model, model_admin in registry:
         name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
-        with tenant_context(demo_alpha.tenant):
+        with tenant_context(demo_tenant.tenant):
             pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True)[:2])
         if not pks:
             continue
@@ -138,7 +126,7 @@ def test_admin_saves_and_deletes_go_through_the_services(demo_alpha, admin_clien
             data["_save"] = "Save"
             response = client.post(change_url, data, follow=True)
             assert response.redirect_chain, (model, _errors(response))
-            with tenant_context(demo_alpha.tenant):
+            with tenant_context(demo_tenant.tenant):
                 if _audited(model, pks[0], "update"):
                     saved += 1
                 else:  # refused by the service (a closed work order, say), and said so
@@ -151,7 +139,7 @@ def test_admin_saves_and_deletes_go_through_the_services(demo_alpha, admin_clien
             {"action": "delete_selected", ACTION_CHECKBOX_NAME: [victim], "post": "yes"},
             follow=True,
         )
-        with tenant_context(demo_alpha.tenant):
+        with tenant_context(demo_tenant.tenant):
             still_there = model._default_manager.filter(pk=victim).exists()
             if not still_there:
                 assert _audited(model, victim, "delete"), f"{model._meta.label}: delete not audited"
@@ -180,19 +168,19 @@ BUTTON_FORMS = {
 }
 
 
-def test_every_button_on_a_change_page_goes_through_a_service(demo_alpha, admin_client):
+def test_every_button_on_a_change_page_goes_through_a_service(demo_tenant, admin_client):
     """Each button of each change page (a work order's moves, a request's review) is
     pressed on a demo object that shows it, and leaves an audit entry for that object."""
-    client = admin_client("manager", tenant=demo_alpha)
-    technician = str(demo_alpha.users["technician"].pk)
-    with tenant_context(demo_alpha.tenant):
+    client = admin_client("manager", tenant=demo_tenant)
+    technician = str(demo_tenant.users["technician"].pk)
+    with tenant_context(demo_tenant.tenant):
         registry = [(m, a) for m, a in admin.site._registry.items() if a.actions_detail]
     assert registry, "no admin has buttons on its change pages"
     for model, model_admin in registry:
         name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         paths = {model_admin.get_unfold_action(a).path for a in model_admin.actions_detail}
         assert paths <= set(BUTTON_FORMS), paths - set(BUTTON_FORMS)
-        with tenant_context(demo_alpha.tenant):
+        with tenant_context(demo_tenant.tenant):
             # A few objects in each status: between them they show every button.
             objects = model._default_manager
             statuses = sorted(set(objects.values_list("status", flat=True)))
@@ -216,12 +204,12 @@ def test_every_button_on_a_change_page_goes_through_a_service(demo_alpha, admin_
                 path = shown[0]
                 url = page.wsgi_request.path.replace("/change/", f"/{path}/")
                 assert client.get(url).status_code == 200, url  # the form, nothing changed
-                with tenant_context(demo_alpha.tenant):
+                with tenant_context(demo_tenant.tenant):
                     before = AuditEntry.objects.count()
                 data = {k: v.format(technician=technician) for k, v in BUTTON_FORMS[path].items()}
                 response = client.post(url, data)
                 assert response.status_code == 302, (url, response.content.decode()[:2000])
-                with tenant_context(demo_alpha.tenant):
+                with tenant_context(demo_tenant.tenant):
                     new = AuditEntry.objects.order_by("pk")[before:]
                     assert any(
                         entry.object_type == model._meta.label_lower and entry.object_id == str(pk)
