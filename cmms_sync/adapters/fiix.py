@@ -8,6 +8,8 @@ A PM is a ``ScheduledMaintenance``; its assets (``ScheduledMaintenanceAsset``) a
 time trigger (``ScheduleTrigger``) are other classes, read for each page and added to
 the PM's record as ``assets`` and ``recurrence`` {unit, every, start}.
 Errors come back as ``{"error": {leg, code, message}}``, whatever the HTTP status.
+A work order we create carries our number in ``strCode`` (its code, shown beside the
+description), found again with the ql ``strCode = ?``.
 """
 
 import hashlib
@@ -101,6 +103,7 @@ class FiixAdapter(Adapter):
     # Fiix documents no ceiling; pages this size keep each answer well under the size limit.
     max_page_size: ClassVar[int] = 500
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    marker_fields: ClassVar[dict[str, str]] = {Entity.WORK_ORDER: "strCode"}
 
     def _url(self) -> str:
         query = urlencode(
@@ -114,7 +117,7 @@ class FiixAdapter(Adapter):
         )
         return f"{self.api_url}/api/?{query}"
 
-    def _rpc(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _rpc(self, body: dict[str, Any], *, retry_sent: bool = True) -> dict[str, Any]:
         url = self._url()
         parts = urlsplit(url)
         signed = f"{parts.netloc}{parts.path}?{parts.query}"
@@ -126,6 +129,7 @@ class FiixAdapter(Adapter):
             url,
             content=json.dumps(body).encode(),
             headers={"Authorization": signature, "Content-Type": "text/plain"},
+            retry_sent=retry_sent,
         )
         answer = reply.body
         if not isinstance(answer, dict):
@@ -135,7 +139,9 @@ class FiixAdapter(Adapter):
             message = str(error.get("message", ""))
             if any(word in message.lower() for word in AUTH_WORDS):
                 raise AuthRefused(f"Fiix refused the credentials: {message}")
-            raise VendorError(f"Fiix refused the request: {message} (code {error.get('code')})")
+            raise VendorError(
+                f"Fiix refused the request: {message} (code {error.get('code')})", unsent=True
+            )
         return answer
 
     def authenticate(self) -> None:
@@ -227,8 +233,26 @@ class FiixAdapter(Adapter):
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
         record = {"className": CLASSES[entity], **self._defaults_for_add(entity), **fields}
-        answer = self._rpc({"_maCn": "AddRequest", "className": CLASSES[entity], "object": record})
+        answer = self._rpc(
+            {"_maCn": "AddRequest", "className": CLASSES[entity], "object": record},
+            retry_sent=False,
+        )
         return _object(answer)
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        answer = self._rpc(
+            {
+                "_maCn": "FindRequest",
+                "className": CLASSES[entity],
+                "filters": [{"ql": f"{name} = ?", "parameters": [marker]}],
+                "startIndex": 0,
+                "maxObjects": self.page_size,
+            }
+        )
+        objects = answer.get("objects")
+        if not isinstance(objects, list):
+            raise RetryableError("Fiix's FindResponse has no objects.")
+        return [item for item in objects if isinstance(item, dict)]
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         answer = self._rpc(

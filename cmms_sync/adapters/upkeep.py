@@ -63,6 +63,9 @@ class UpKeepAdapter(Adapter):
     # Not confirmed by UpKeep: 1000 is the largest limit known to work.
     max_page_size: ClassVar[int] = 1000
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    # Any record field is an equality filter; the work order's number field carries ours
+    # (its name is not confirmed by UpKeep: the marker_field option names another).
+    marker_fields: ClassVar[dict[str, str]] = {Entity.WORK_ORDER: "workOrderNo"}
 
     @property
     def base(self) -> str:
@@ -117,8 +120,18 @@ class UpKeepAdapter(Adapter):
         return _one(reply.body)
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
-        reply = self.http.call("POST", f"{self.base}/{RESOURCES[entity]}", json=fields)
+        reply = self.http.call(
+            "POST", f"{self.base}/{RESOURCES[entity]}", json=fields, retry_sent=False
+        )
         return _one(reply.body)
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        reply = self.http.call(
+            "GET",
+            f"{self.base}/{RESOURCES[entity]}",
+            params={name: marker, "limit": self.page_size, "offset": 0},
+        )
+        return _list(reply.body, "results")
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         reply = self.http.call(

@@ -227,6 +227,9 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
     newest: datetime | None = since
     earliest_failure: datetime | None = None
     prefix = connection.ref_prefix()
+    # Our own creations whose answer was lost come back as the vendor's records: they
+    # are linked to ours first, then read as any record of ours (never written twice).
+    pending = _pending_creates(connection) if entity == Entity.WORK_ORDER else {}
     for page in _prefetched(iter(adapter.list_changed(entity, since))):
         items: list[Incoming] = []
         for record in page.records:
@@ -241,6 +244,19 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
                 remote_updated = None
             if remote_updated is not None and (newest is None or remote_updated > newest):
                 newest = remote_updated
+            ours = pending.pop(adapter.marker_of(entity, record) or "", None)
+            if ours is not None:
+                problem = _linked(
+                    connection,
+                    ours,
+                    external_id,
+                    sent_at=ours.seen_at,
+                    remote_updated=remote_updated,
+                )
+                if problem:
+                    state.fail_record(external_id, problem)
+                    earliest_failure = _earliest(earliest_failure, remote_updated)
+                    continue
             try:
                 values = map_inward(specs, record)
             except MappingFailed as exc:
@@ -277,15 +293,26 @@ def _earliest(current: datetime | None, moment: datetime | None) -> datetime | N
 
 
 def push_candidates(connection: Connection, since: datetime) -> Any:
-    """Our work orders changed since ``since`` that this connection has not seen as they are."""
-    seen = SyncLink.objects.filter(
+    """Our work orders changed since ``since`` that this connection has not seen as they
+    are, and those whose creation at the vendor is pending (whenever they changed)."""
+    links = SyncLink.objects.filter(
         connection=connection, entity=Entity.WORK_ORDER, object_id=OuterRef("pk")
-    ).values("local_updated_at")[:1]
+    )
+    pending = SyncLink.objects.filter(
+        connection=connection, entity=Entity.WORK_ORDER, create_started_at__isnull=False
+    ).values("object_id")
     return (
-        WorkOrder.objects.filter(updated_at__gt=since)
+        WorkOrder.objects.filter(Q(updated_at__gt=since) | Q(pk__in=pending))
         .filter(Q(external_ref="") | Q(external_ref__startswith=connection.ref_prefix()))
-        .annotate(seen_at=Subquery(seen))
-        .filter(Q(seen_at__isnull=True) | Q(updated_at__gt=F("seen_at")))
+        .annotate(
+            seen_at=Subquery(links.values("local_updated_at")[:1]),
+            create_started_at=Subquery(links.values("create_started_at")[:1]),
+        )
+        .filter(
+            Q(seen_at__isnull=True)
+            | Q(updated_at__gt=F("seen_at"))
+            | Q(create_started_at__isnull=False)
+        )
         .order_by("updated_at", "id")
     )
 
@@ -300,9 +327,96 @@ def _theirs_is_newer(adapter: Adapter, external_id: str, order: WorkOrder) -> bo
     return remote is not None and remote > order.updated_at
 
 
+def _remote_updated(adapter: Adapter, entity: str, record: dict[str, Any]) -> datetime | None:
+    with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
+        return adapter.updated_at(entity, record)
+    return None
+
+
+def _create_intended(connection: Connection, order: WorkOrder) -> None:
+    """Write down, before asking, that we are about to create ``order`` at the vendor."""
+    with transaction.atomic():
+        SyncLink.objects.update_or_create(
+            connection=connection,
+            entity=Entity.WORK_ORDER,
+            object_id=order.pk,
+            defaults={
+                "external_id": "",
+                "local_updated_at": order.updated_at,
+                "remote_updated_at": None,
+                "create_started_at": timezone.now(),
+            },
+        )
+
+
+def _create_abandoned(connection: Connection, order: WorkOrder) -> None:
+    """The vendor refused the creation (nothing was created): no longer pending."""
+    SyncLink.objects.filter(
+        connection=connection, entity=Entity.WORK_ORDER, object_id=order.pk, external_id=""
+    ).delete()
+
+
+def _linked(
+    connection: Connection,
+    order: WorkOrder,
+    external_id: str,
+    *,
+    sent_at: datetime,
+    remote_updated: datetime | None,
+) -> str | None:
+    """Store the vendor's id on our work order and its link, in one transaction; the
+    reason when our record cannot take it. ``sent_at``: our ``updated_at`` as sent."""
+    ref = connection.ref_prefix() + external_id
+    with transaction.atomic():
+        if order.external_ref != ref:
+            try:
+                work_order_link_external(by=None, work_order=order, external_ref=ref)
+            except InvalidInput as exc:
+                return describe(exc)
+            order.external_ref = ref
+        SyncLink.objects.update_or_create(
+            connection=connection,
+            entity=Entity.WORK_ORDER,
+            object_id=order.pk,
+            defaults={
+                "external_id": external_id,
+                "local_updated_at": sent_at,
+                "remote_updated_at": remote_updated,
+                "create_started_at": None,
+            },
+        )
+    return None
+
+
+def _found_again(adapter: Adapter, connection: Connection, order: WorkOrder) -> str:
+    """The vendor's id of a work order whose creation is pending, found by our number
+    on it; "" when the vendor holds no such record (the creation never happened)."""
+    vendor = connection.get_cmms_type_display()
+    found = adapter.find_marked(Entity.WORK_ORDER, order.number)
+    if found is None:
+        raise VendorError(
+            f"{order.number} was sent to {vendor} to be created, but the answer was lost and "
+            f"{vendor} cannot be searched for it: it is not sent again blindly. Find it at "
+            f"{vendor} and set its id as the work order's external reference ("
+            f"{connection.ref_prefix()}<id>)."
+        )
+    ids = sorted({adapter.external_id(Entity.WORK_ORDER, record) for record in found})
+    if len(ids) > 1:
+        raise VendorError(
+            f"{vendor} holds {len(ids)} records marked {order.number} ({', '.join(ids)}): "
+            "remove the extra ones, and the next push links the one left."
+        )
+    return ids[0] if ids else ""
+
+
 def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_remote: bool) -> None:
     """Send our changed work orders. ``check_remote``: a push not preceded by a pull in
-    this run reads each record first, so a newer change of the vendor's is not overwritten."""
+    this run reads each record first, so a newer change of the vendor's is not overwritten.
+
+    A creation is written down before it is sent and settled when the vendor's id is
+    stored: one that was pending is first looked for at the vendor, by our number on
+    it, and linked when found, so a run that died in between never creates it twice.
+    """
     entity = Entity.WORK_ORDER
     started = timezone.now()
     since = connection.last_pushed_at or connection.created_at
@@ -312,47 +426,69 @@ def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_re
         values = {spec.internal_field: getattr(order, spec.internal_field, None) for spec in specs}
         body = map_outward(specs, values)
         external_id = order.external_ref.removeprefix(prefix) if order.external_ref else ""
+        creating = False
         try:
+            if not external_id and order.create_started_at is not None:
+                external_id = _found_again(adapter, connection, order)
+                if external_id:
+                    problem = _linked(
+                        connection, order, external_id, sent_at=order.seen_at, remote_updated=None
+                    )
+                    if problem:
+                        state.fail_record(external_id, problem)
+                        continue
+                    if order.updated_at <= order.seen_at:
+                        state.counts["pushed"] += 1
+                        continue  # found as it was sent: nothing newer of ours to send
             if external_id and check_remote and _theirs_is_newer(adapter, external_id, order):
                 state.counts["skipped"] += 1
                 continue
             if external_id:
                 record = adapter.update(entity, external_id, body)
             else:
-                record = adapter.create(entity, body)
+                _create_intended(connection, order)
+                creating = True
+                record = adapter.create(entity, adapter.with_marker(entity, body, order.number))
                 external_id = adapter.external_id(entity, record)
+                if adapter.marker_of(entity, record) != order.number:
+                    logger.warning(
+                        "cmms_sync_marker_not_kept",
+                        connection=connection.pk,
+                        field=adapter.marker_field(entity),
+                    )
         except AuthRefused:
             raise
         except (VendorError, ValueError) as exc:
+            if creating and isinstance(exc, VendorError) and exc.unsent:
+                _create_abandoned(connection, order)
             state.fail_record(external_id or order.number, str(exc))
             continue
-        remote_updated = None
-        with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
-            remote_updated = adapter.updated_at(entity, record)
-        with transaction.atomic():
-            if order.external_ref != prefix + external_id:
-                try:
-                    work_order_link_external(
-                        by=None, work_order=order, external_ref=prefix + external_id
-                    )
-                except InvalidInput as exc:
-                    state.fail_record(external_id, describe(exc))
-                    continue
-            SyncLink.objects.update_or_create(
-                connection=connection,
-                entity=entity,
-                object_id=order.pk,
-                defaults={
-                    "external_id": external_id,
-                    "local_updated_at": order.updated_at,
-                    "remote_updated_at": remote_updated,
-                },
-            )
+        problem = _linked(
+            connection,
+            order,
+            external_id,
+            sent_at=order.updated_at,
+            remote_updated=_remote_updated(adapter, entity, record),
+        )
+        if problem:
+            state.fail_record(external_id, problem)
+            continue
         state.counts["pushed"] += 1
         if state.counts["pushed"] % 50 == 0:
             state.save_progress()
     if not state.counts["failed"]:
         Connection.objects.filter(pk=connection.pk).update(last_pushed_at=started)
+
+
+def _pending_creates(connection: Connection) -> dict[str, WorkOrder]:
+    """Our work orders whose creation at this connection's vendor is pending, by number."""
+    pending = SyncLink.objects.filter(
+        connection=connection, entity=Entity.WORK_ORDER, create_started_at__isnull=False
+    )
+    orders = WorkOrder.objects.filter(pk__in=pending.values("object_id"), external_ref="").annotate(
+        seen_at=Subquery(pending.filter(object_id=OuterRef("pk")).values("local_updated_at")[:1])
+    )
+    return {order.number: order for order in orders}
 
 
 def _claim(run_id: int) -> SyncRun | None:
