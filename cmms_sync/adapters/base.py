@@ -131,6 +131,11 @@ class Adapter:
             named = self.marker_fields.get(entity)
         return str(named) if named else None
 
+    def marker_for(self, number: str) -> str:
+        """What our record numbered ``number`` carries at the vendor. Numbers are unique
+        within a tenant only: tenants sharing a vendor account set ``marker_prefix`` each."""
+        return f"{self.options.get('marker_prefix') or ''}{number}"
+
     def with_marker(self, entity: str, fields: dict[str, Any], marker: str) -> dict[str, Any]:
         """``fields`` with our number in the marker field (unchanged without one)."""
         name = self.marker_field(entity)

@@ -229,7 +229,7 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
     prefix = connection.ref_prefix()
     # Our own creations whose answer was lost come back as the vendor's records: they
     # are linked to ours first, then read as any record of ours (never written twice).
-    pending = _pending_creates(connection) if entity == Entity.WORK_ORDER else {}
+    pending = _pending_creates(connection, adapter) if entity == Entity.WORK_ORDER else {}
     for page in _prefetched(iter(adapter.list_changed(entity, since))):
         items: list[Incoming] = []
         for record in page.records:
@@ -392,7 +392,7 @@ def _found_again(adapter: Adapter, connection: Connection, order: WorkOrder) -> 
     """The vendor's id of a work order whose creation is pending, found by our number
     on it; "" when the vendor holds no such record (the creation never happened)."""
     vendor = connection.get_cmms_type_display()
-    found = adapter.find_marked(Entity.WORK_ORDER, order.number)
+    found = adapter.find_marked(Entity.WORK_ORDER, adapter.marker_for(order.number))
     if found is None:
         raise VendorError(
             f"{order.number} was sent to {vendor} to be created, but the answer was lost and "
@@ -428,8 +428,9 @@ def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_re
         external_id = order.external_ref.removeprefix(prefix) if order.external_ref else ""
         creating = False
         try:
-            if not external_id and order.create_started_at is not None:
-                external_id = _found_again(adapter, connection, order)
+            if order.create_started_at is not None:
+                # Settled first: found by our number, or linked meanwhile by a person.
+                external_id = external_id or _found_again(adapter, connection, order)
                 if external_id:
                     problem = _linked(
                         connection, order, external_id, sent_at=order.seen_at, remote_updated=None
@@ -448,9 +449,10 @@ def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_re
             else:
                 _create_intended(connection, order)
                 creating = True
-                record = adapter.create(entity, adapter.with_marker(entity, body, order.number))
+                marker = adapter.marker_for(order.number)
+                record = adapter.create(entity, adapter.with_marker(entity, body, marker))
                 external_id = adapter.external_id(entity, record)
-                if adapter.marker_of(entity, record) != order.number:
+                if adapter.marker_of(entity, record) != marker:
                     logger.warning(
                         "cmms_sync_marker_not_kept",
                         connection=connection.pk,
@@ -480,15 +482,15 @@ def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_re
         Connection.objects.filter(pk=connection.pk).update(last_pushed_at=started)
 
 
-def _pending_creates(connection: Connection) -> dict[str, WorkOrder]:
-    """Our work orders whose creation at this connection's vendor is pending, by number."""
+def _pending_creates(connection: Connection, adapter: Adapter) -> dict[str, WorkOrder]:
+    """Our work orders whose creation at this connection's vendor is pending, by marker."""
     pending = SyncLink.objects.filter(
         connection=connection, entity=Entity.WORK_ORDER, create_started_at__isnull=False
     )
     orders = WorkOrder.objects.filter(pk__in=pending.values("object_id"), external_ref="").annotate(
         seen_at=Subquery(pending.filter(object_id=OuterRef("pk")).values("local_updated_at")[:1])
     )
-    return {order.number: order for order in orders}
+    return {adapter.marker_for(order.number): order for order in orders}
 
 
 def _claim(run_id: int) -> SyncRun | None:

@@ -3,7 +3,9 @@
 Each keeps its work orders (and, apart, its PM plans) in memory in the vendor's own
 field names, checks the vendor's authentication, pages the vendor's way, and can be told to misbehave on a
 given page of a list (``fail_page``): 500, 429 with Retry-After, a stall past the
-client's timeout, a body that is not JSON, or a dropped connection.
+client's timeout, a body that is not JSON, or a dropped connection. ``lose_create_answers``
+makes the next creations happen and then drops the connection instead of answering: the
+vendor holds the record, the client never hears its id.
 """
 
 import base64
@@ -69,6 +71,7 @@ class FakeVendor:
         self._clock = 0
         self.plans: dict[int, dict[str, Any]] = {}
         self._plan_ids = itertools.count(501)
+        self._lost_answers = 0
         vendor = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -131,6 +134,22 @@ class FakeVendor:
 
     def fail_page(self, page: int, kind: str, times: int | None = 1) -> None:
         self.faults.append(Fault(page, kind, times))
+
+    def lose_create_answers(self, times: int = 1) -> None:
+        self._lost_answers = times
+
+    def created(self, answer: Answer) -> Answer:
+        """The answer to a creation already made, unless it is to be lost."""
+        with self.lock:
+            if self._lost_answers > 0:
+                self._lost_answers -= 1
+                raise Drop()
+        return answer
+
+    @staticmethod
+    def equal_to(rows: list[dict[str, Any]], wanted: dict[str, str]) -> list[dict[str, Any]]:
+        """The rendered rows whose fields equal every one of ``wanted`` (as text)."""
+        return [r for r in rows if all(str(r.get(k)) == v for k, v in wanted.items())]
 
     def _fault(self, page: int) -> Answer | None:
         with self.lock:
@@ -325,14 +344,16 @@ class FakeUpKeep(FakeVendor):
             if fault:
                 return fault
             since = query.get("updatedAtGreaterThanOrEqualTo")
-            rows = self.changed_since(int(since) if since else None)
-            return Answer(
-                200,
-                {
-                    "success": True,
-                    "results": [self.render(r) for r in rows[offset : offset + limit]],
-                },
-            )
+            rows = [self.render(r) for r in self.changed_since(int(since) if since else None)]
+            # A parameter named after a record field is an equality filter.
+            fields = {
+                k: v
+                for k, v in query.items()
+                if k not in ("limit", "offset", "orderBy")
+                and not k.startswith(("updatedAt", "createdAt"))
+            }
+            rows = self.equal_to(rows, fields)
+            return Answer(200, {"success": True, "results": rows[offset : offset + limit]})
         if rest == "work-orders" and method == "POST":
             data = _json(body) or {}
             if not data.get("title"):
@@ -340,7 +361,9 @@ class FakeUpKeep(FakeVendor):
             fields = {"status": "open", "priority": 0, **data}
             if isinstance(fields.get("dueDate"), int):
                 fields["dueDate"] = ms_iso(fields["dueDate"])
-            return Answer(200, {"success": True, "result": self.render(self.add(fields))})
+            return self.created(
+                Answer(200, {"success": True, "result": self.render(self.add(fields))})
+            )
         if rest.startswith("work-orders/"):
             ident = int(rest.split("/")[1]) if rest.split("/")[1].isdigit() else 0
             if ident not in self.records:
@@ -447,7 +470,7 @@ class FakeFiix(FakeVendor):
             "id": r["__id"],
             "dtmDateLastModified": r["__updated"],
             "intUpdated": r["__updated"],
-            "strCode": f"WO{r['__id']}",
+            "strCode": r.get("strCode") or f"WO{r['__id']}",
         }
 
     def _error(self, name: str, message: str) -> Answer:
@@ -484,22 +507,22 @@ class FakeFiix(FakeVendor):
             fault = self._fault(start // size if size else 0)
             if fault:
                 return fault
-            since = None
+            since, wanted = None, {}
             filters = data.get("filters") or []
             if isinstance(filters, dict):
                 filters = [filters]
             for item in filters:
-                if item.get("ql", "").replace(" ", "") == "dtmDateLastModified>=?":
+                ql = item.get("ql", "").replace(" ", "")
+                if ql == "dtmDateLastModified>=?":
                     since = int(item["parameters"][0])
-            rows = self.changed_since(since)
+                elif ql.endswith("=?") and ql[:-2].isidentifier():
+                    wanted[ql[:-2]] = str(item["parameters"][0])
+                else:
+                    return self._error("Find", f"Unsupported filter {item.get('ql')!r}.")
+            rows = self.equal_to([self.render(r) for r in self.changed_since(since)], wanted)
             page = rows[start : start + size] if size else rows[start:]
             return Answer(
-                200,
-                {
-                    "_maCn": "FindResponse",
-                    "objects": [self.render(r) for r in page],
-                    "totalObjects": len(rows),
-                },
+                200, {"_maCn": "FindResponse", "objects": page, "totalObjects": len(rows)}
             )
         if name == "FindById":
             record = self.records.get(int(data.get("id", 0)))
@@ -518,8 +541,11 @@ class FakeFiix(FakeVendor):
             ):
                 if not isinstance(obj.get(fk), int):
                     return self._error(name, f"Foreign key {fk} is not valid.")
-            return Answer(
-                200, {"_maCn": "AddResponse", "object": self.render(self.add(obj)), "count": 1}
+            return self.created(
+                Answer(
+                    200,
+                    {"_maCn": "AddResponse", "object": self.render(self.add(obj)), "count": 1},
+                )
             )
         if name == "Change":
             obj = data.get("object") or {}
@@ -676,12 +702,19 @@ class FakeMaximo(FakeVendor):
             fault = self._fault(pageno - 1)
             if fault:
                 return fault
-            since = None
+            since, wanted = None, {}
             where = query.get("oslc.where", "")
-            for clause in where.split(" and "):
+            for clause in where.split(" and ") if where else []:
                 if clause.startswith("changedate>="):
                     since = parse_moment(clause.split(">=", 1)[1].strip('"'))
-            rows = self.changed_since(since)
+                elif "=" in clause and clause.split("=", 1)[0].isidentifier():
+                    name, value = clause.split("=", 1)
+                    wanted[name] = value.strip('"')
+                else:
+                    return Answer(400, {"Error": {"message": f"unsupported where {clause!r}"}})
+            rendered = {r["__id"]: self.render(r) for r in self.changed_since(since)}
+            kept = {row["workorderid"] for row in self.equal_to(list(rendered.values()), wanted)}
+            rows = [r for r in self.changed_since(since) if r["__id"] in kept]
             page = rows[(pageno - 1) * size : pageno * size]
             info: dict[str, Any] = {"href": request.path, "pagenum": pageno}
             if pageno * size < len(rows):
@@ -704,7 +737,9 @@ class FakeMaximo(FakeVendor):
             data.setdefault("wonum", str(5000 + len(self.records)))
             record = self.add(data)
             answer_body = self.render(record) if headers.get("properties") else None
-            return Answer(201, answer_body, headers={"Location": self.render(record)["href"]})
+            return self.created(
+                Answer(201, answer_body, headers={"Location": self.render(record)["href"]})
+            )
         if len(parts) == 5 and parts[4].startswith("_"):
             record = self._find(parts[4][1:])
             if record is None:
@@ -770,8 +805,10 @@ class FakeMaintainX(FakeVendor):
             data = _json(body) or {}
             if not data.get("title"):
                 return Answer(400, {"message": "title is required", "statusCode": 400})
-            return Answer(
-                201, {"id": self.add({"status": "OPEN", "priority": "NONE", **data})["__id"]}
+            return self.created(
+                Answer(
+                    201, {"id": self.add({"status": "OPEN", "priority": "NONE", **data})["__id"]}
+                )
             )
         if len(parts) == 3:
             record = self.records.get(int(parts[2])) if parts[2].isdigit() else None
@@ -828,15 +865,17 @@ class FakeGenericRest(FakeVendor):
             if fault:
                 return fault
             since = parse_moment(query["updated_since"]) if query.get("updated_since") else None
-            rows = self.changed_since(since)
-            return Answer(
-                200, {"results": [self.render(r) for r in rows[(page - 1) * size : page * size]]}
-            )
+            rows = [self.render(r) for r in self.changed_since(since)]
+            wanted = {
+                k: v for k, v in query.items() if k not in ("page", "page_size", "updated_since")
+            }
+            rows = self.equal_to(rows, wanted)
+            return Answer(200, {"results": rows[(page - 1) * size : page * size]})
         if len(parts) == 1 and method == "POST":
             data = _json(body) or {}
             if not data.get("title"):
                 return Answer(400, {"title": ["required"]})
-            return Answer(201, self.render(self.add(data)))
+            return self.created(Answer(201, self.render(self.add(data))))
         record = self.records.get(int(parts[1])) if parts[1].isdigit() else None
         if record is None:
             return Answer(404, {"detail": "not found"})
