@@ -71,6 +71,8 @@ class Adapter:
     max_page_size: ClassVar[int] = 100
     # Default field mappings per entity (see ``cmms_sync.mapping``).
     defaults: ClassVar[dict[str, list[Spec]]] = {}
+    # The kinds of our records the adapter sends (the others are only read).
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER})
     # The vendor field our number travels in, per entity (none: nothing to search by).
     marker_fields: ClassVar[dict[str, str]] = {}
 
@@ -96,6 +98,9 @@ class Adapter:
 
     def supports(self, entity: str) -> bool:
         return entity in self.entities
+
+    def pushes(self, entity: str) -> bool:
+        return entity in self.pushed and entity in self.entities
 
     def authenticate(self) -> None:
         raise NotImplementedError

@@ -55,6 +55,7 @@ class GenericRestAdapter(Adapter):
         Entity.WORK_ORDER: "external_ref",
         Entity.SCHEDULE: "external_ref",
     }
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER, Entity.SCHEDULE})
 
     def _opt(self, name: str, default: Any) -> Any:
         value = self.options.get(name)

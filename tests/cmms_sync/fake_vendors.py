@@ -321,19 +321,28 @@ class FakeUpKeep(FakeVendor):
             limit = min(int(query.get("limit", 100)), self.max_limit)
             offset = int(query.get("offset", 0))
             since = query.get("updatedAtGreaterThanOrEqualTo")
-            rows = self.plans_since(int(since) if since else None)
-            return Answer(
-                200,
-                {
-                    "success": True,
-                    "results": [self.render(r) for r in rows[offset : offset + limit]],
-                },
-            )
-        if rest.startswith("preventative-maintenance/") and method == "GET":
+            rows = [self.render(r) for r in self.plans_since(int(since) if since else None)]
+            fields = {
+                k: v
+                for k, v in query.items()
+                if k not in ("limit", "offset", "orderBy")
+                and not k.startswith(("updatedAt", "createdAt"))
+            }
+            rows = self.equal_to(rows, fields)
+            return Answer(200, {"success": True, "results": rows[offset : offset + limit]})
+        if rest == "preventative-maintenance" and method == "POST":
+            data = _json(body) or {}
+            if not data.get("title"):
+                return Answer(400, {"success": False, "message": "title is required"})
+            plan = self.plans[self.add_plan(data)]
+            return self.created(Answer(200, {"success": True, "result": self.render(plan)}))
+        if rest.startswith("preventative-maintenance/") and method in ("GET", "PATCH"):
             key = rest.split("/")[1]
             plan = self.plans.get(int(key)) if key.isdigit() else None
             if plan is None:
                 return Answer(404, {"success": False, "message": "not found"})
+            if method == "PATCH":
+                self.change_plan(plan["__id"], **(_json(body) or {}))
             return Answer(200, {"success": True, "result": self.render(plan)})
         if rest == "work-orders" and method == "GET":
             if self.page_latency:
@@ -417,17 +426,90 @@ class FakeFiix(FakeVendor):
             "dtmUpdatedDate": r["__updated"],
         }
 
+    # A plan has one trigger (its id is the plan's) and one link per asset (its id is
+    # the plan's and the asset's together), so children keep their ids across requests.
+    LINK_IDS = 100000
+
     def plan_children(self, class_name: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         with self.lock:
             for plan in self.plans.values():
                 if class_name == "ScheduledMaintenanceAsset":
                     for asset in plan.get("__assets", []):
-                        rows.append({"intAssetID": asset})
-                        rows[-1]["intScheduledMaintenanceID"] = plan["__id"]
+                        rows.append(
+                            {
+                                "intAssetID": asset,
+                                "intScheduledMaintenanceID": plan["__id"],
+                                "id": plan["__id"] * self.LINK_IDS + asset,
+                            }
+                        )
                 elif plan.get("__trigger"):
-                    rows.append({**plan["__trigger"], "intScheduledMaintenanceID": plan["__id"]})
-        return [{**row, "className": class_name, "id": n} for n, row in enumerate(rows, 1)]
+                    rows.append(
+                        {
+                            **plan["__trigger"],
+                            "intScheduledMaintenanceID": plan["__id"],
+                            "id": plan["__id"],
+                        }
+                    )
+        return [{**row, "className": class_name} for row in rows]
+
+    def _plan_write(self, name: str, data: dict[str, Any]) -> Answer:
+        """Add, Change, Remove and FindById of a PM and of its asset links and trigger."""
+        class_name = data.get("className")
+        obj = {k: v for k, v in (data.get("object") or {}).items() if k != "className"}
+        with self.lock:
+            if name == "FindById" and class_name == "ScheduledMaintenance":
+                plan = self.plans.get(int(data.get("id", 0)))
+                if plan is None:
+                    return self._error(name, "No such object.")
+                return Answer(200, {"_maCn": "FindByIdResponse", "object": self.render_plan(plan)})
+            if name == "Add" and class_name == "ScheduledMaintenance":
+                if not isinstance(obj.get("intSiteID"), int):
+                    return self._error(name, "Foreign key intSiteID is not valid.")
+                obj.pop("id", None)
+                plan = self.plans[self.add_plan({**obj, "__assets": [], "__trigger": None})]
+                return self.created(
+                    Answer(
+                        200,
+                        {"_maCn": "AddResponse", "object": self.render_plan(plan), "count": 1},
+                    )
+                )
+            if name == "Change" and class_name == "ScheduledMaintenance":
+                plan = self.plans.get(int(obj.get("id", 0)))
+                if plan is None:
+                    return self._error(name, "No such object.")
+                fields = (data.get("changeFields") or ",".join(obj)).split(",")
+                changes = {f: obj[f] for f in fields if f in obj and f != "id"}
+                self.change_plan(plan["__id"], **changes)
+                return Answer(
+                    200, {"_maCn": "ChangeResponse", "object": self.render_plan(plan), "count": 1}
+                )
+            plan = self.plans.get(int(obj.get("intScheduledMaintenanceID") or 0))
+            if name == "Add" and class_name == "ScheduledMaintenanceAsset" and plan:
+                if not isinstance(obj.get("intAssetID"), int):
+                    return self._error(name, "Foreign key intAssetID is not valid.")
+                plan["__assets"].append(obj["intAssetID"])
+                link = plan["__id"] * self.LINK_IDS + obj["intAssetID"]
+                return Answer(200, {"_maCn": "AddResponse", "object": {**obj, "id": link}})
+            if name == "Remove" and class_name == "ScheduledMaintenanceAsset":
+                owner, asset = divmod(int(data.get("id", 0)), self.LINK_IDS)
+                if owner not in self.plans or asset not in self.plans[owner]["__assets"]:
+                    return self._error(name, "No such object.")
+                self.plans[owner]["__assets"].remove(asset)
+                return Answer(200, {"_maCn": "RemoveResponse", "count": 1})
+            if name == "Add" and class_name == "ScheduleTrigger" and plan:
+                plan["__trigger"] = {
+                    k: v for k, v in obj.items() if k != "intScheduledMaintenanceID"
+                }
+                return Answer(200, {"_maCn": "AddResponse", "object": {**obj, "id": plan["__id"]}})
+            if name == "Change" and class_name == "ScheduleTrigger":
+                owner = self.plans.get(int(obj.get("id", 0)))
+                if owner is None or not owner.get("__trigger"):
+                    return self._error(name, "No such object.")
+                fields = (data.get("changeFields") or ",".join(obj)).split(",")
+                owner["__trigger"].update({f: obj[f] for f in fields if f in obj and f != "id"})
+                return Answer(200, {"_maCn": "ChangeResponse", "object": obj, "count": 1})
+        return self._error(name, "Unsupported request.")
 
     def _find_plans(self, data: dict[str, Any]) -> Answer:
         start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
@@ -435,17 +517,19 @@ class FakeFiix(FakeVendor):
         filters = data.get("filters") or []
         if isinstance(filters, dict):
             filters = [filters]
-        since, among = None, None
+        since, among, wanted = None, None, {}
         for item in filters:
             ql = item.get("ql", "").replace(" ", "")
             if ql == "dtmUpdatedDate>=?":
                 since = int(item["parameters"][0])
             elif ql.startswith("intScheduledMaintenanceIDIN("):
                 among = {int(p) for p in item["parameters"]}
+            elif ql.endswith("=?") and ql[:-2].isidentifier():
+                wanted[ql[:-2]] = str(item["parameters"][0])
             else:
                 return self._error("Find", f"Unsupported filter {item.get('ql')!r}.")
         if class_name == "ScheduledMaintenance":
-            rows = [self.render_plan(r) for r in self.plans_since(since)]
+            rows = self.equal_to([self.render_plan(r) for r in self.plans_since(since)], wanted)
         else:
             rows = self.plan_children(class_name)
             if among is not None:
@@ -502,6 +586,12 @@ class FakeFiix(FakeVendor):
             "ScheduleTrigger",
         ):
             return self._find_plans(data)
+        if name in ("Add", "Change", "Remove", "FindById") and data.get("className") in (
+            "ScheduledMaintenance",
+            "ScheduledMaintenanceAsset",
+            "ScheduleTrigger",
+        ):
+            return self._plan_write(name, data)
         if name == "Find":
             start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
             fault = self._fault(start // size if size else 0)
@@ -852,11 +942,24 @@ class FakeGenericRest(FakeVendor):
         if parts == ["pm-schedules"] and method == "GET":
             size, page = int(query.get("page_size", 50)), int(query.get("page", 1))
             since = parse_moment(query["updated_since"]) if query.get("updated_since") else None
-            rows = self.plans_since(since)
-            return Answer(
-                200,
-                {"results": [self.render(r) for r in rows[(page - 1) * size : page * size]]},
-            )
+            rows = [self.render(r) for r in self.plans_since(since)]
+            wanted = {
+                k: v for k, v in query.items() if k not in ("page", "page_size", "updated_since")
+            }
+            rows = self.equal_to(rows, wanted)
+            return Answer(200, {"results": rows[(page - 1) * size : page * size]})
+        if parts == ["pm-schedules"] and method == "POST":
+            data = _json(body) or {}
+            if not data.get("name"):
+                return Answer(400, {"name": ["required"]})
+            return self.created(Answer(201, self.render(self.plans[self.add_plan(data)])))
+        if parts[:1] == ["pm-schedules"] and len(parts) == 2:
+            plan = self.plans.get(int(parts[1])) if parts[1].isdigit() else None
+            if plan is None:
+                return Answer(404, {"detail": "not found"})
+            if method == "PATCH":
+                self.change_plan(plan["__id"], **(_json(body) or {}))
+            return Answer(200, self.render(plan))
         if parts[:1] != ["work-orders"]:
             return Answer(404, {"detail": "not found"})
         if len(parts) == 1 and method == "GET":
