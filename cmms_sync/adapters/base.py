@@ -102,6 +102,11 @@ class Adapter:
     def pushes(self, entity: str) -> bool:
         return entity in self.pushed and entity in self.entities
 
+    def creates_in_steps(self, entity: str) -> bool:
+        """Whether creating a record takes more than one call (a lost answer may leave it
+        half made, to be completed by an update)."""
+        return False
+
     def authenticate(self) -> None:
         raise NotImplementedError
 

@@ -249,6 +249,9 @@ class FiixAdapter(Adapter):
             self._set_plan_details(created, assets, recurrence)
         return created
 
+    def creates_in_steps(self, entity: str) -> bool:
+        return entity == Entity.SCHEDULE  # the PM, then its asset links and trigger
+
     def _add(self, class_name: str, record: dict[str, Any]) -> dict[str, Any]:
         return _object(
             self._rpc(

@@ -500,7 +500,7 @@ def _push(
     failed_before = state.counts["failed"]
     for ours in push_candidates(connection, since, entity).iterator(chunk_size=200):
         external_id = ours.external_ref.removeprefix(prefix) if ours.external_ref else ""
-        creating = False
+        creating = completing = False
         try:
             body = map_outward(specs, _outgoing_values(connection, entity, ours, specs))
             if ours.create_started_at is not None:
@@ -518,12 +518,16 @@ def _push(
                     if problem:
                         state.fail_record(external_id, problem)
                         continue
-                    if ours.updated_at <= ours.seen_at:
+                    # A creation made in steps may have stopped after the first: it is
+                    # completed with what was sent, whatever the vendor's record says.
+                    completing = adapter.creates_in_steps(entity)
+                    if ours.updated_at <= ours.seen_at and not completing:
                         state.counts["pushed"] += 1
                         continue  # found as it was sent: nothing newer of ours to send
             if (
                 external_id
                 and check_remote
+                and not completing
                 and _theirs_is_newer(adapter, entity, external_id, ours)
             ):
                 state.counts["skipped"] += 1

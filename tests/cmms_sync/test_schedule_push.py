@@ -211,7 +211,7 @@ def test_plans_the_vendor_cannot_express_stay_ours(in_alpha):
 def test_a_lost_plan_creation_is_found_again_not_created_twice(in_alpha, cmms_type):
     with VENDORS[cmms_type][0]() as fake:
         connection = make_connection(cmms_type, fake, direction="push")
-        ((_, asset),) = plant(connection, fake, 1)
+        ((key, asset),) = plant(connection, fake, 1)
         plan = our_plan("Calibrate scales", [asset])
         fake.lose_create_answers(1)
         lost = run_schedules(connection)
@@ -229,6 +229,12 @@ def test_a_lost_plan_creation_is_found_again_not_created_twice(in_alpha, cmms_ty
         assert plan.external_ref == f"{connection.ref_prefix()}{ident}"
         (link,) = SyncLink.objects.filter(connection=connection, entity=Entity.SCHEDULE)
         assert (link.external_id, link.create_started_at) == (str(ident), None)
+        # Fiix's PM lost its answer before its trigger and asset links were added: the
+        # re-run completes it.
+        assert as_vendor_holds_it(cmms_type, fake.plans[ident])["every"] == 2
+        assert as_vendor_holds_it(cmms_type, fake.plans[ident])["assets"] == [
+            vendor_asset(cmms_type, key)
+        ]
 
 
 def test_maximo_plans_are_pulled_only_and_say_so(in_alpha):
