@@ -143,14 +143,21 @@ class SyncLink(models.Model):
     ``local_updated_at`` is our record's ``updated_at`` right after the exchange:
     a later ``updated_at`` is a change of ours (to push); the same one means the
     record still holds what the vendor sent, so it is not echoed back.
+
+    A pending creation has no ``external_id`` yet and a ``create_started_at``: it is
+    written, and committed, before the vendor is asked to create the record, so a run
+    that dies before it hears the vendor's id leaves a trace. The next push (or pull)
+    looks for the record by the number we put on it instead of creating it again;
+    ``local_updated_at`` is then the state that was sent.
     """
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="links")
     entity = models.CharField(max_length=12, choices=Entity.choices)
     object_id = models.BigIntegerField()
-    external_id = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=100, blank=True)
     local_updated_at = models.DateTimeField()
     remote_updated_at = models.DateTimeField(null=True, blank=True)
+    create_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

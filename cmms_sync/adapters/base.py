@@ -59,6 +59,11 @@ class Adapter:
     ``list_changed`` yields pages of records changed at or after ``since`` (all
     records when None), through the vendor's own paging; ``fetch``, ``create`` and
     ``update`` work on one record. ``external_id`` and ``updated_at`` read a record.
+
+    A record we create carries our own number in the entity's marker field, so that a
+    creation whose answer was lost can be found again (``find_marked``) instead of
+    being sent twice. The field is ``marker_field_<entity>`` in the options (for work
+    orders also ``marker_field``), else the adapter's default.
     """
 
     entities: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER})
@@ -66,6 +71,10 @@ class Adapter:
     max_page_size: ClassVar[int] = 100
     # Default field mappings per entity (see ``cmms_sync.mapping``).
     defaults: ClassVar[dict[str, list[Spec]]] = {}
+    # The kinds of our records the adapter sends (the others are only read).
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER})
+    # The vendor field our number travels in, per entity (none: nothing to search by).
+    marker_fields: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
@@ -89,6 +98,14 @@ class Adapter:
 
     def supports(self, entity: str) -> bool:
         return entity in self.entities
+
+    def pushes(self, entity: str) -> bool:
+        return entity in self.pushed and entity in self.entities
+
+    def creates_in_steps(self, entity: str) -> bool:
+        """Whether creating a record takes more than one call (a lost answer may leave it
+        half made, to be completed by an update)."""
+        return False
 
     def authenticate(self) -> None:
         raise NotImplementedError
@@ -115,6 +132,52 @@ class Adapter:
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def marker_field(self, entity: str) -> str | None:
+        named = self.options.get(f"marker_field_{entity}")
+        if named is None and entity == Entity.WORK_ORDER:
+            named = self.options.get("marker_field")
+        if named is None:
+            named = self.marker_fields.get(entity)
+        return str(named) if named else None
+
+    def marker_for(self, number: str) -> str:
+        """What our record numbered ``number`` carries at the vendor. Numbers are unique
+        within a tenant only: tenants sharing a vendor account set ``marker_prefix`` each."""
+        return f"{self.options.get('marker_prefix') or ''}{number}"
+
+    def with_marker(self, entity: str, fields: dict[str, Any], marker: str) -> dict[str, Any]:
+        """``fields`` with our number in the marker field (unchanged without one)."""
+        name = self.marker_field(entity)
+        return {**fields, name: marker} if name else fields
+
+    def marker_of(self, entity: str, record: dict[str, Any]) -> str | None:
+        name = self.marker_field(entity)
+        value = record.get(name) if name else None
+        return None if value is None or value == "" else str(value)
+
+    def find_marked(self, entity: str, marker: str) -> list[dict[str, Any]] | None:
+        """The vendor's records carrying ``marker``; None when the vendor cannot be searched.
+
+        Whether a vendor honours a filter is not always confirmed, and an ignored filter
+        answers with other records: then the search proves nothing, and says so.
+        """
+        name = self.marker_field(entity)
+        if name is None:
+            return None
+        records = self.search_marked(entity, name, marker)
+        if records is None:
+            return None
+        if any(self.marker_of(entity, record) != marker for record in records):
+            raise VendorError(
+                f"The search for {name} = {marker} answered other records too: the vendor "
+                "does not filter on that field (name another in the marker_field option)."
+            )
+        return records
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        """The vendor's answer to "records whose ``name`` is ``marker``" (None: no such query)."""
+        return None
 
     def external_id(self, entity: str, record: dict[str, Any]) -> str:
         value = record.get("id")

@@ -8,6 +8,8 @@ A PM is a ``ScheduledMaintenance``; its assets (``ScheduledMaintenanceAsset``) a
 time trigger (``ScheduleTrigger``) are other classes, read for each page and added to
 the PM's record as ``assets`` and ``recurrence`` {unit, every, start}.
 Errors come back as ``{"error": {leg, code, message}}``, whatever the HTTP status.
+A work order we create carries our number in ``strCode`` (its code, shown beside the
+description), found again with the ql ``strCode = ?``.
 """
 
 import hashlib
@@ -101,6 +103,11 @@ class FiixAdapter(Adapter):
     # Fiix documents no ceiling; pages this size keep each answer well under the size limit.
     max_page_size: ClassVar[int] = 500
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    marker_fields: ClassVar[dict[str, str]] = {
+        Entity.WORK_ORDER: "strCode",
+        Entity.SCHEDULE: "strCode",
+    }
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER, Entity.SCHEDULE})
 
     def _url(self) -> str:
         query = urlencode(
@@ -114,7 +121,7 @@ class FiixAdapter(Adapter):
         )
         return f"{self.api_url}/api/?{query}"
 
-    def _rpc(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _rpc(self, body: dict[str, Any], *, retry_sent: bool = True) -> dict[str, Any]:
         url = self._url()
         parts = urlsplit(url)
         signed = f"{parts.netloc}{parts.path}?{parts.query}"
@@ -126,6 +133,7 @@ class FiixAdapter(Adapter):
             url,
             content=json.dumps(body).encode(),
             headers={"Authorization": signature, "Content-Type": "text/plain"},
+            retry_sent=retry_sent,
         )
         answer = reply.body
         if not isinstance(answer, dict):
@@ -135,7 +143,9 @@ class FiixAdapter(Adapter):
             message = str(error.get("message", ""))
             if any(word in message.lower() for word in AUTH_WORDS):
                 raise AuthRefused(f"Fiix refused the credentials: {message}")
-            raise VendorError(f"Fiix refused the request: {message} (code {error.get('code')})")
+            raise VendorError(
+                f"Fiix refused the request: {message} (code {error.get('code')})", unsent=True
+            )
         return answer
 
     def authenticate(self) -> None:
@@ -226,11 +236,93 @@ class FiixAdapter(Adapter):
         }
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+        fields, assets, recurrence = _plan_parts(entity, fields)
+        if recurrence is not None:
+            _trigger(recurrence)  # refused before anything is created
         record = {"className": CLASSES[entity], **self._defaults_for_add(entity), **fields}
-        answer = self._rpc({"_maCn": "AddRequest", "className": CLASSES[entity], "object": record})
-        return _object(answer)
+        answer = self._rpc(
+            {"_maCn": "AddRequest", "className": CLASSES[entity], "object": record},
+            retry_sent=False,
+        )
+        created = _object(answer)
+        if entity == Entity.SCHEDULE:
+            self._set_plan_details(created, assets, recurrence)
+        return created
+
+    def creates_in_steps(self, entity: str) -> bool:
+        return entity == Entity.SCHEDULE  # the PM, then its asset links and trigger
+
+    def _add(self, class_name: str, record: dict[str, Any]) -> dict[str, Any]:
+        return _object(
+            self._rpc(
+                {
+                    "_maCn": "AddRequest",
+                    "className": class_name,
+                    "object": {"className": class_name, **record},
+                },
+                retry_sent=False,
+            )
+        )
+
+    def _set_plan_details(
+        self, plan: dict[str, Any], assets: list[Any] | None, recurrence: dict[str, Any] | None
+    ) -> None:
+        """Bring a PM's asset links and time trigger to ours (the other classes Fiix keeps
+        them in); the plan's record then shows them as a pulled one does."""
+        plan_id = plan["id"]
+        if assets is not None:
+            wanted = [int(asset) for asset in assets]
+            links = list(self._children("ScheduledMaintenanceAsset", [plan_id]))
+            for link in links:
+                if link.get("intAssetID") not in wanted:
+                    self._rpc(
+                        {
+                            "_maCn": "RemoveRequest",
+                            "className": "ScheduledMaintenanceAsset",
+                            "id": link["id"],
+                        }
+                    )
+            held = {link.get("intAssetID") for link in links}
+            for asset in wanted:
+                if asset not in held:
+                    self._add(
+                        "ScheduledMaintenanceAsset",
+                        {"intScheduledMaintenanceID": plan_id, "intAssetID": asset},
+                    )
+            plan["assets"] = wanted
+        if recurrence is not None:
+            trigger = _trigger(recurrence)
+            current = next(iter(self._children("ScheduleTrigger", [plan_id])), None)
+            if current is None:
+                self._add("ScheduleTrigger", {"intScheduledMaintenanceID": plan_id, **trigger})
+            else:
+                self._rpc(
+                    {
+                        "_maCn": "ChangeRequest",
+                        "className": "ScheduleTrigger",
+                        "changeFields": ",".join(trigger),
+                        "object": {"className": "ScheduleTrigger", "id": current["id"], **trigger},
+                    }
+                )
+            plan["recurrence"] = recurrence
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        answer = self._rpc(
+            {
+                "_maCn": "FindRequest",
+                "className": CLASSES[entity],
+                "filters": [{"ql": f"{name} = ?", "parameters": [marker]}],
+                "startIndex": 0,
+                "maxObjects": self.page_size,
+            }
+        )
+        objects = answer.get("objects")
+        if not isinstance(objects, list):
+            raise RetryableError("Fiix's FindResponse has no objects.")
+        return [item for item in objects if isinstance(item, dict)]
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        fields, assets, recurrence = _plan_parts(entity, fields)
         answer = self._rpc(
             {
                 "_maCn": "ChangeRequest",
@@ -239,10 +331,53 @@ class FiixAdapter(Adapter):
                 "object": {"className": CLASSES[entity], "id": int(external_id), **fields},
             }
         )
-        return _object(answer)
+        changed = _object(answer)
+        if entity == Entity.SCHEDULE:
+            self._set_plan_details(changed, assets, recurrence)
+        return changed
 
     def updated_at(self, entity: str, record: dict[str, Any]) -> datetime | None:
         return to_datetime(record.get(self._modified(entity)))
+
+
+# Our recurrence units as a Fiix time trigger's type and how many of it.
+TRIGGER_UNITS = {
+    "day": ("D", 1),
+    "week": ("W", 1),
+    "month": ("M", 1),
+    "quarter": ("M", 3),
+    "year": ("Y", 1),
+}
+
+
+def _plan_parts(
+    entity: str, fields: dict[str, Any]
+) -> tuple[dict[str, Any], list[Any] | None, dict[str, Any] | None]:
+    """A PM's own fields, apart from its assets and recurrence (kept in other classes)."""
+    if entity != Entity.SCHEDULE:
+        return fields, None, None
+    own = {k: v for k, v in fields.items() if k not in ("assets", "recurrence")}
+    assets = fields.get("assets")
+    if assets is not None and not isinstance(assets, list):
+        assets = [assets]
+    recurrence = fields.get("recurrence")
+    return own, assets, recurrence if isinstance(recurrence, dict) else None
+
+
+def _trigger(recurrence: dict[str, Any]) -> dict[str, Any]:
+    unit = str(recurrence.get("unit") or "").lower()
+    if unit not in TRIGGER_UNITS:
+        raise ValueError(f"recurrence: Fiix has no time trigger by {unit!r}.")
+    kind, factor = TRIGGER_UNITS[unit]
+    every_field = TIME_TRIGGERS[kind][1]
+    trigger: dict[str, Any] = {
+        "strType": "T",
+        "strTSType": kind,
+        every_field: int(recurrence.get("every") or 1) * factor,
+    }
+    if recurrence.get("start") is not None:
+        trigger["datTRStart"] = recurrence["start"]
+    return trigger
 
 
 def _object(answer: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ work-orders, asset: assets, schedule: pm-schedules], ``results_key`` [results],
 ``paging`` page | offset | cursor [page], ``page_param`` [page], ``size_param``
 [page_size], ``cursor_param`` [cursor], ``next_cursor_key`` [next_cursor],
 ``since_param`` [updated_since, ISO], ``id_field`` [id], ``updated_field``
-[updated_at], ``auth_header`` [Authorization], ``auth_prefix`` ["Bearer "], ``max_page_size`` [500].
+[updated_at], ``auth_header`` [Authorization], ``auth_prefix`` ["Bearer "], ``max_page_size`` [500],
+``marker_field`` [external_ref: the field our number is sent in] and ``lookup_param``
+[the marker field's name: the query parameter that filters on it].
 """
 
 from collections.abc import Iterator
@@ -49,6 +51,11 @@ PATHS = {Entity.WORK_ORDER: "work-orders", Entity.ASSET: "assets", Entity.SCHEDU
 class GenericRestAdapter(Adapter):
     entities = frozenset(PATHS)
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    marker_fields: ClassVar[dict[str, str]] = {
+        Entity.WORK_ORDER: "external_ref",
+        Entity.SCHEDULE: "external_ref",
+    }
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER, Entity.SCHEDULE})
 
     def _opt(self, name: str, default: Any) -> Any:
         value = self.options.get(name)
@@ -110,7 +117,18 @@ class GenericRestAdapter(Adapter):
         return _record(self.http.call("GET", f"{self._path(entity)}/{external_id}").body)
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return _record(self.http.call("POST", self._path(entity), json=fields).body)
+        return _record(
+            self.http.call("POST", self._path(entity), json=fields, retry_sent=False).body
+        )
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        param = self._opt("lookup_param", name)
+        body = self.http.call("GET", self._path(entity), params={param: marker}).body
+        results_key = self._opt("results_key", "results")
+        items = body.get(results_key) if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise RetryableError(f"The list has no {results_key!r}.")
+        return [item for item in items if isinstance(item, dict)]
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         return _record(

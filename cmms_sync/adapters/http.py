@@ -4,6 +4,10 @@ Retried with exponential backoff and jitter (tenacity): 429 (waiting what
 ``Retry-After`` says, capped), 5xx, timeouts, dropped connections and bodies that
 are not the JSON promised. A refusal of the credentials (401/403) is final at
 once, and so is any other 4xx and a redirect (never followed).
+
+A write that must not happen twice (a create) is sent with ``retry_sent=False``:
+only failures that prove the vendor never acted on it (never reached, 429) are
+retried; after any other the outcome is unknown, and the caller has to find out.
 """
 
 import email.utils
@@ -19,7 +23,7 @@ from django.conf import settings
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
 )
 
@@ -88,11 +92,16 @@ class VendorHttp:
         url: str,
         *,
         expect_json: bool = True,
+        retry_sent: bool = True,
         **kwargs: Any,
     ) -> Reply:
         """Send one request (retried as the module says); the decoded answer or an error."""
+
+        def worth_retrying(exc: BaseException) -> bool:
+            return isinstance(exc, RetryableError) and (retry_sent or exc.unsent)
+
         retrying = Retrying(
-            retry=retry_if_exception_type(RetryableError),
+            retry=retry_if_exception(worth_retrying),
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
             reraise=True,
@@ -109,8 +118,8 @@ class VendorHttp:
         except httpx.ConnectError as exc:
             # The guard refuses by raising ConnectError before connecting: that is final.
             if exc.__cause__ is not None and type(exc.__cause__).__name__ == "OutboundRefused":
-                raise VendorError(str(exc)) from exc
-            raise RetryableError(f"The vendor cannot be reached ({exc}).") from exc
+                raise VendorError(str(exc), unsent=True) from exc
+            raise RetryableError(f"The vendor cannot be reached ({exc}).", unsent=True) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise RetryableError(f"The connection to the vendor broke ({exc}).") from exc
         status = response.status_code
@@ -120,6 +129,7 @@ class VendorHttp:
             raise RetryableError(
                 "The vendor asked us to slow down (HTTP 429).",
                 retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+                unsent=True,
             )
         if status >= 500:
             raise RetryableError(
@@ -129,7 +139,9 @@ class VendorHttp:
         if 300 <= status < 400:
             raise VendorError(f"The vendor answered with a redirect (HTTP {status}); not followed.")
         if status >= 400:
-            raise VendorError(f"The vendor refused the request (HTTP {status}): {_brief(response)}")
+            raise VendorError(
+                f"The vendor refused the request (HTTP {status}): {_brief(response)}", unsent=True
+            )
         if not expect_json or not response.content:
             return Reply(status, response.headers, None)
         try:

@@ -1,4 +1,10 @@
-"""MaintainX v1: a Bearer key, lists paged by an opaque cursor (newest first)."""
+"""MaintainX v1: a Bearer key, lists paged by an opaque cursor (newest first).
+
+No list filter but dates is known, so by default a work order whose creation went
+unanswered cannot be searched for: the push reports it for a person to settle rather
+than sending it again. Options ``marker_field`` and ``lookup_param`` (the query
+parameter that filters on it; the field's name when absent) enable the search.
+"""
 
 from collections.abc import Iterator
 from datetime import datetime
@@ -82,10 +88,21 @@ class MaintainXAdapter(Adapter):
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
         path, _, _ = RESOURCES[entity]
-        reply = self.http.call("POST", f"{self.base}/{path}", json=fields)
+        reply = self.http.call("POST", f"{self.base}/{path}", json=fields, retry_sent=False)
         if not isinstance(reply.body, dict) or reply.body.get("id") is None:
             raise VendorError("MaintainX answered the creation without an id.")
         return self.fetch(entity, str(reply.body["id"]))
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        path, list_key, _ = RESOURCES[entity]
+        param = str(self.options.get("lookup_param") or name)
+        reply = self.http.call(
+            "GET", f"{self.base}/{path}", params={param: marker, "limit": self.page_size}
+        )
+        body = reply.body
+        if not isinstance(body, dict) or not isinstance(body.get(list_key), list):
+            raise RetryableError(f"The vendor's list has no {list_key!r}.")
+        return [item for item in body[list_key] if isinstance(item, dict)]
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         path, _, single = RESOURCES[entity]

@@ -6,6 +6,12 @@ external id is ``SITEID/WONUM``, an asset's ``ASSETNUM/SITEID``, a PM's
 ``SITEID/PMNUM``; the rest id is their base64 with ``=`` written ``-``. Object
 structures are options (``os_work_order``, ``os_asset``, ``os_schedule``): PMs are
 read from ``mxapipm`` unless told otherwise.
+
+A work order we create carries our number in ``externalrefid``, Maximo's own field
+for a record's id in another system (the integration framework fills it, Maximo's
+screens leave it alone), found again with ``oslc.where``. ``SYNC`` on ``wonum`` would
+need no search, but would give our numbers to Maximo's numbering and could overwrite
+a work order of theirs that happens to hold the same number.
 """
 
 from collections.abc import Iterator
@@ -80,6 +86,7 @@ class MaximoAdapter(Adapter):
     # Maximo pages itself past 1000 rows when asked for no page size: never ask for more.
     max_page_size: ClassVar[int] = 1000
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    marker_fields: ClassVar[dict[str, str]] = {Entity.WORK_ORDER: "externalrefid"}
 
     def _collection(self, entity: str) -> str:
         structure = self.options.get(f"os_{entity}", OBJECT_STRUCTURES[entity])
@@ -138,8 +145,30 @@ class MaximoAdapter(Adapter):
             params={"lean": 1},
             json=record,
             headers={"properties": "*"},
+            retry_sent=False,
         )
         return _record(reply.body)
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        if '"' in marker:
+            return None  # not expressible as an oslc.where string
+        conditions = [f'{name}="{marker}"']
+        if self.options.get("site_id"):
+            conditions.append(f'siteid="{self.options["site_id"]}"')
+        reply = self.http.call(
+            "GET",
+            self._collection(entity),
+            params={
+                "lean": 1,
+                "oslc.select": "*",
+                "oslc.where": " and ".join(conditions),
+                "oslc.pageSize": self.page_size,
+            },
+        )
+        body = reply.body
+        if not isinstance(body, dict) or not isinstance(body.get("member"), list):
+            raise RetryableError("Maximo's collection has no member list.")
+        return [item for item in body["member"] if isinstance(item, dict)]
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         reply = self.http.call(

@@ -63,6 +63,10 @@ class UpKeepAdapter(Adapter):
     # Not confirmed by UpKeep: 1000 is the largest limit known to work.
     max_page_size: ClassVar[int] = 1000
     defaults: ClassVar[dict[str, list[Spec]]] = DEFAULTS
+    # Any record field is an equality filter; the work order's number field carries ours
+    # (its name is not confirmed by UpKeep: the marker_field option names another).
+    marker_fields: ClassVar[dict[str, str]] = {Entity.WORK_ORDER: "workOrderNo"}
+    pushed: ClassVar[frozenset[str]] = frozenset({Entity.WORK_ORDER, Entity.SCHEDULE})
 
     @property
     def base(self) -> str:
@@ -117,17 +121,35 @@ class UpKeepAdapter(Adapter):
         return _one(reply.body)
 
     def create(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
-        reply = self.http.call("POST", f"{self.base}/{RESOURCES[entity]}", json=fields)
+        reply = self.http.call(
+            "POST", f"{self.base}/{RESOURCES[entity]}", json=_shaped(fields), retry_sent=False
+        )
         return _one(reply.body)
+
+    def search_marked(self, entity: str, name: str, marker: str) -> list[dict[str, Any]] | None:
+        reply = self.http.call(
+            "GET",
+            f"{self.base}/{RESOURCES[entity]}",
+            params={name: marker, "limit": self.page_size, "offset": 0},
+        )
+        return _list(reply.body, "results")
 
     def update(self, entity: str, external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         reply = self.http.call(
-            "PATCH", f"{self.base}/{RESOURCES[entity]}/{external_id}", json=fields
+            "PATCH", f"{self.base}/{RESOURCES[entity]}/{external_id}", json=_shaped(fields)
         )
         return _one(reply.body)
 
     def updated_at(self, entity: str, record: dict[str, Any]) -> datetime | None:
         return to_datetime(record.get("updatedAt"))
+
+
+def _shaped(fields: dict[str, Any]) -> dict[str, Any]:
+    """A PM names its asset by one id (as pulled); a list is sent only for several."""
+    asset = fields.get("asset")
+    if isinstance(asset, list) and len(asset) == 1:
+        return {**fields, "asset": asset[0]}
+    return fields
 
 
 def _list(body: Any, key: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ nothing is duplicated and nothing is missed.
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -59,7 +59,9 @@ from config.celery import app
 from core.exceptions import Conflict, InvalidInput
 from core.locks import tenant_session_lock
 from core.models import User
-from maintenance.models import WorkOrder
+from maintenance.choices import TriggerType
+from maintenance.models import PMSchedule, WorkOrder
+from maintenance.pm.schedules import schedule_link_external
 from maintenance.services.work_orders import work_order_link_external
 
 logger = structlog.get_logger(__name__)
@@ -227,6 +229,9 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
     newest: datetime | None = since
     earliest_failure: datetime | None = None
     prefix = connection.ref_prefix()
+    # Our own creations whose answer was lost come back as the vendor's records: they
+    # are linked to ours first, then read as any record of ours (never written twice).
+    pending = _pending_creates(connection, adapter, entity)
     for page in _prefetched(iter(adapter.list_changed(entity, since))):
         items: list[Incoming] = []
         for record in page.records:
@@ -241,6 +246,20 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
                 remote_updated = None
             if remote_updated is not None and (newest is None or remote_updated > newest):
                 newest = remote_updated
+            ours = pending.pop(adapter.marker_of(entity, record) or "", None)
+            if ours is not None:
+                problem = _linked(
+                    connection,
+                    entity,
+                    ours,
+                    external_id,
+                    sent_at=ours.seen_at,
+                    remote_updated=remote_updated,
+                )
+                if problem:
+                    state.fail_record(external_id, problem)
+                    earliest_failure = _earliest(earliest_failure, remote_updated)
+                    continue
             try:
                 values = map_inward(specs, record)
             except MappingFailed as exc:
@@ -276,83 +295,307 @@ def _earliest(current: datetime | None, moment: datetime | None) -> datetime | N
     return moment if current is None or moment < current else current
 
 
-def push_candidates(connection: Connection, since: datetime) -> Any:
-    """Our work orders changed since ``since`` that this connection has not seen as they are."""
-    seen = SyncLink.objects.filter(
-        connection=connection, entity=Entity.WORK_ORDER, object_id=OuterRef("pk")
-    ).values("local_updated_at")[:1]
+@dataclass(frozen=True)
+class Outbound:
+    """How one kind of our records is sent: its model, the number it carries at the
+    vendor, and the service that stores the vendor's id on it."""
+
+    model: type[WorkOrder] | type[PMSchedule]
+    number: Callable[[Any], str]
+    link: Callable[[Any, str], None]
+    # The ones of that kind a vendor can hold (e.g. time-based plans only).
+    sendable: Q = field(default_factory=Q)
+
+
+def _link_work_order(order: WorkOrder, ref: str) -> None:
+    work_order_link_external(by=None, work_order=order, external_ref=ref)
+
+
+def _link_schedule(schedule: PMSchedule, ref: str) -> None:
+    schedule_link_external(by=None, schedule=schedule, external_ref=ref)
+
+
+OUTBOUND = {
+    Entity.WORK_ORDER: Outbound(WorkOrder, lambda order: order.number, _link_work_order),
+    # Plans have no number of their own: their id, which no rename changes, stands in.
+    Entity.SCHEDULE: Outbound(
+        PMSchedule,
+        lambda schedule: f"PM-{schedule.pk}",
+        _link_schedule,
+        # Vendors' PMs recur by calendar units: meter, condition, event and cron plans
+        # have no counterpart there and stay ours alone.
+        Q(trigger_type=TriggerType.TIME_BASED, cron="") & ~Q(frequency=""),
+    ),
+}
+# Where the moment of the last complete push of a kind is kept: work orders in their
+# own column (shown by the API), other kinds in the connection's watermarks.
+PUSH_MARK = "pushed:{entity}"
+
+
+def push_candidates(
+    connection: Connection, since: datetime, entity: str = Entity.WORK_ORDER
+) -> Any:
+    """Our records of ``entity`` changed since ``since`` that this connection has not seen
+    as they are, and those whose creation at the vendor is pending (whenever they changed)."""
+    outbound = OUTBOUND[entity]
+    links = SyncLink.objects.filter(connection=connection, entity=entity, object_id=OuterRef("pk"))
+    pending = SyncLink.objects.filter(
+        connection=connection, entity=entity, create_started_at__isnull=False
+    ).values("object_id")
     return (
-        WorkOrder.objects.filter(updated_at__gt=since)
+        outbound.model.objects.filter(Q(updated_at__gt=since) | Q(pk__in=pending))
+        .filter(outbound.sendable)
         .filter(Q(external_ref="") | Q(external_ref__startswith=connection.ref_prefix()))
-        .annotate(seen_at=Subquery(seen))
-        .filter(Q(seen_at__isnull=True) | Q(updated_at__gt=F("seen_at")))
+        .annotate(
+            seen_at=Subquery(links.values("local_updated_at")[:1]),
+            create_started_at=Subquery(links.values("create_started_at")[:1]),
+        )
+        .filter(
+            Q(seen_at__isnull=True)
+            | Q(updated_at__gt=F("seen_at"))
+            | Q(create_started_at__isnull=False)
+        )
         .order_by("updated_at", "id")
     )
 
 
-def _theirs_is_newer(adapter: Adapter, external_id: str, order: WorkOrder) -> bool:
+def _theirs_is_newer(adapter: Adapter, entity: str, external_id: str, ours: Any) -> bool:
     """Whether the vendor changed the record after we last changed ours (theirs wins)."""
-    record = adapter.fetch(Entity.WORK_ORDER, external_id)
+    record = adapter.fetch(entity, external_id)
     try:
-        remote = adapter.updated_at(Entity.WORK_ORDER, record)
+        remote = adapter.updated_at(entity, record)
     except (ValueError, TypeError, OverflowError, OSError):
         return False
-    return remote is not None and remote > order.updated_at
+    return remote is not None and remote > ours.updated_at
 
 
-def _push(state: RunState, connection: Connection, adapter: Adapter, *, check_remote: bool) -> None:
-    """Send our changed work orders. ``check_remote``: a push not preceded by a pull in
-    this run reads each record first, so a newer change of the vendor's is not overwritten."""
-    entity = Entity.WORK_ORDER
+def _remote_updated(adapter: Adapter, entity: str, record: dict[str, Any]) -> datetime | None:
+    with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
+        return adapter.updated_at(entity, record)
+    return None
+
+
+def _create_intended(connection: Connection, entity: str, ours: Any) -> None:
+    """Write down, before asking, that we are about to create ``ours`` at the vendor."""
+    with transaction.atomic():
+        SyncLink.objects.update_or_create(
+            connection=connection,
+            entity=entity,
+            object_id=ours.pk,
+            defaults={
+                "external_id": "",
+                "local_updated_at": ours.updated_at,
+                "remote_updated_at": None,
+                "create_started_at": timezone.now(),
+            },
+        )
+
+
+def _create_abandoned(connection: Connection, entity: str, ours: Any) -> None:
+    """The vendor refused the creation (nothing was created): no longer pending."""
+    SyncLink.objects.filter(
+        connection=connection, entity=entity, object_id=ours.pk, external_id=""
+    ).delete()
+
+
+def _linked(
+    connection: Connection,
+    entity: str,
+    ours: Any,
+    external_id: str,
+    *,
+    sent_at: datetime,
+    remote_updated: datetime | None,
+) -> str | None:
+    """Store the vendor's id on our record and its link, in one transaction; the reason
+    when our record cannot take it. ``sent_at``: our ``updated_at`` as sent."""
+    ref = connection.ref_prefix() + external_id
+    with transaction.atomic():
+        if ours.external_ref != ref:
+            try:
+                OUTBOUND[entity].link(ours, ref)
+            except InvalidInput as exc:
+                return describe(exc)
+            ours.external_ref = ref
+        SyncLink.objects.update_or_create(
+            connection=connection,
+            entity=entity,
+            object_id=ours.pk,
+            defaults={
+                "external_id": external_id,
+                "local_updated_at": sent_at,
+                "remote_updated_at": remote_updated,
+                "create_started_at": None,
+            },
+        )
+    return None
+
+
+def _found_again(adapter: Adapter, connection: Connection, entity: str, ours: Any) -> str:
+    """The vendor's id of a record whose creation is pending, found by our number on
+    it; "" when the vendor holds no such record (the creation never happened)."""
+    vendor = connection.get_cmms_type_display()
+    number = OUTBOUND[entity].number(ours)
+    found = adapter.find_marked(entity, adapter.marker_for(number))
+    if found is None:
+        raise VendorError(
+            f"{number} was sent to {vendor} to be created, but the answer was lost and "
+            f"{vendor} cannot be searched for it: it is not sent again blindly. Find it at "
+            f"{vendor} and set its id as the external reference ({connection.ref_prefix()}<id>)."
+        )
+    ids = sorted({adapter.external_id(entity, record) for record in found})
+    if len(ids) > 1:
+        raise VendorError(
+            f"{vendor} holds {len(ids)} records marked {number} ({', '.join(ids)}): "
+            "remove the extra ones, and the next push links the one left."
+        )
+    return ids[0] if ids else ""
+
+
+def _outgoing_values(connection: Connection, entity: str, ours: Any, specs: list[Spec]) -> dict:
+    """Our fields the mappings send; a plan's assets as the vendor's ids of them."""
+    values = {
+        spec.internal_field: getattr(ours, spec.internal_field, None)
+        for spec in specs
+        if spec.internal_field != "assets"
+    }
+    if entity == Entity.SCHEDULE and any(spec.internal_field == "assets" for spec in specs):
+        prefix = connection.ref_prefix()
+        assets = list(ours.assets.order_by("pk"))
+        missing = [a.asset_id for a in assets if not a.external_ref.startswith(prefix)]
+        if missing:
+            raise ValueError(
+                f"assets: {', '.join(missing)} not synced with this connection; the vendor's "
+                "plan would name assets it does not know."
+            )
+        values["assets"] = [a.external_ref.removeprefix(prefix) for a in assets]
+    return values
+
+
+def _push(
+    state: RunState,
+    connection: Connection,
+    adapter: Adapter,
+    *,
+    check_remote: bool,
+    entity: str = Entity.WORK_ORDER,
+) -> None:
+    """Send our changed records of ``entity``. ``check_remote``: a push not preceded by a
+    pull in this run reads each record first, so a newer change of the vendor's is not
+    overwritten.
+
+    A creation is written down before it is sent and settled when the vendor's id is
+    stored: one that was pending is first looked for at the vendor, by our number on
+    it, and linked when found, so a run that died in between never creates it twice.
+    """
     started = timezone.now()
-    since = connection.last_pushed_at or connection.created_at
+    if entity == Entity.WORK_ORDER:
+        since = connection.last_pushed_at or connection.created_at
+    else:
+        since = to_datetime(connection.watermarks.get(PUSH_MARK.format(entity=entity)))
+        since = since or connection.created_at
     specs = _specs(connection, adapter, entity)
     prefix = connection.ref_prefix()
-    for order in push_candidates(connection, since).iterator(chunk_size=200):
-        values = {spec.internal_field: getattr(order, spec.internal_field, None) for spec in specs}
-        body = map_outward(specs, values)
-        external_id = order.external_ref.removeprefix(prefix) if order.external_ref else ""
+    number = OUTBOUND[entity].number
+    failed_before = state.counts["failed"]
+    for ours in push_candidates(connection, since, entity).iterator(chunk_size=200):
+        external_id = ours.external_ref.removeprefix(prefix) if ours.external_ref else ""
+        creating = completing = False
         try:
-            if external_id and check_remote and _theirs_is_newer(adapter, external_id, order):
+            body = map_outward(specs, _outgoing_values(connection, entity, ours, specs))
+            if ours.create_started_at is not None:
+                # Settled first: found by our number, or linked meanwhile by a person.
+                external_id = external_id or _found_again(adapter, connection, entity, ours)
+                if external_id:
+                    problem = _linked(
+                        connection,
+                        entity,
+                        ours,
+                        external_id,
+                        sent_at=ours.seen_at,
+                        remote_updated=None,
+                    )
+                    if problem:
+                        state.fail_record(external_id, problem)
+                        continue
+                    # A creation made in steps may have stopped after the first: it is
+                    # completed with what was sent, whatever the vendor's record says.
+                    completing = adapter.creates_in_steps(entity)
+                    if ours.updated_at <= ours.seen_at and not completing:
+                        state.counts["pushed"] += 1
+                        continue  # found as it was sent: nothing newer of ours to send
+            if (
+                external_id
+                and check_remote
+                and not completing
+                and _theirs_is_newer(adapter, entity, external_id, ours)
+            ):
                 state.counts["skipped"] += 1
                 continue
             if external_id:
                 record = adapter.update(entity, external_id, body)
             else:
-                record = adapter.create(entity, body)
+                _create_intended(connection, entity, ours)
+                creating = True
+                marker = adapter.marker_for(number(ours))
+                record = adapter.create(entity, adapter.with_marker(entity, body, marker))
                 external_id = adapter.external_id(entity, record)
+                if adapter.marker_of(entity, record) not in (None, marker):
+                    logger.warning(
+                        "cmms_sync_marker_not_kept",
+                        connection=connection.pk,
+                        field=adapter.marker_field(entity),
+                    )
         except AuthRefused:
             raise
         except (VendorError, ValueError) as exc:
-            state.fail_record(external_id or order.number, str(exc))
+            if creating and isinstance(exc, VendorError) and exc.unsent:
+                _create_abandoned(connection, entity, ours)
+            state.fail_record(external_id or number(ours), str(exc))
             continue
-        remote_updated = None
-        with contextlib.suppress(ValueError, TypeError, OverflowError, OSError):
-            remote_updated = adapter.updated_at(entity, record)
-        with transaction.atomic():
-            if order.external_ref != prefix + external_id:
-                try:
-                    work_order_link_external(
-                        by=None, work_order=order, external_ref=prefix + external_id
-                    )
-                except InvalidInput as exc:
-                    state.fail_record(external_id, describe(exc))
-                    continue
-            SyncLink.objects.update_or_create(
-                connection=connection,
-                entity=entity,
-                object_id=order.pk,
-                defaults={
-                    "external_id": external_id,
-                    "local_updated_at": order.updated_at,
-                    "remote_updated_at": remote_updated,
-                },
-            )
+        problem = _linked(
+            connection,
+            entity,
+            ours,
+            external_id,
+            sent_at=ours.updated_at,
+            remote_updated=_remote_updated(adapter, entity, record),
+        )
+        if problem:
+            state.fail_record(external_id, problem)
+            continue
         state.counts["pushed"] += 1
         if state.counts["pushed"] % 50 == 0:
             state.save_progress()
-    if not state.counts["failed"]:
+    if state.counts["failed"] > failed_before:
+        return  # the failed ones are changed since the mark: it stays, so they go again
+    if entity == Entity.WORK_ORDER:
         Connection.objects.filter(pk=connection.pk).update(last_pushed_at=started)
+        return
+    with transaction.atomic():
+        current = Connection.objects.select_for_update().get(pk=connection.pk)
+        current.watermarks = {
+            **current.watermarks,
+            PUSH_MARK.format(entity=entity): started.isoformat(),
+        }
+        current.save(update_fields=["watermarks", "updated_at"])
+        connection.watermarks = current.watermarks
+
+
+def _pending_creates(connection: Connection, adapter: Adapter, entity: str) -> dict[str, Any]:
+    """Our records whose creation at this connection's vendor is pending, by marker."""
+    outbound = OUTBOUND.get(entity)
+    if outbound is None:
+        return {}
+    pending = SyncLink.objects.filter(
+        connection=connection, entity=entity, create_started_at__isnull=False
+    )
+    records = outbound.model.objects.filter(
+        pk__in=pending.values("object_id"), external_ref=""
+    ).annotate(
+        seen_at=Subquery(pending.filter(object_id=OuterRef("pk")).values("local_updated_at")[:1])
+    )
+    return {adapter.marker_for(outbound.number(record)): record for record in records}
 
 
 def _claim(run_id: int) -> SyncRun | None:
@@ -408,16 +651,30 @@ def _execute(run_id: int) -> SyncRun | None:
         unsupported = [k for k in kinds if k not in WRITERS or not adapter.supports(k)]
         if unsupported and run.entity != RunEntity.ALL:
             detail = f"{connection.get_cmms_type_display()} records of this kind are not synced."
-        elif run.entity == RunEntity.SCHEDULES and run.direction != Direction.PULL:
+        elif (
+            run.entity == RunEntity.SCHEDULES
+            and run.direction != Direction.PULL
+            and not adapter.pushes(Entity.SCHEDULE)
+        ):
             detail = "PM schedules are pulled only: nothing of ours is sent."
         if run.direction in (Direction.PULL, Direction.BOTH):
             for kind in kinds:
                 if kind not in unsupported:
                     _pull(state, connection, adapter, kind)
             pulled = True
-        if run.direction in (Direction.PUSH, Direction.BOTH) and Entity.WORK_ORDER in kinds:
-            connection.refresh_from_db(fields=["last_pushed_at", "created_at"])
-            _push(state, connection, adapter, check_remote=run.direction == Direction.PUSH)
+        if run.direction in (Direction.PUSH, Direction.BOTH):
+            for kind in kinds:
+                if kind in OUTBOUND and kind not in unsupported and adapter.pushes(kind):
+                    connection.refresh_from_db(
+                        fields=["last_pushed_at", "created_at", "watermarks"]
+                    )
+                    _push(
+                        state,
+                        connection,
+                        adapter,
+                        check_remote=run.direction == Direction.PUSH,
+                        entity=kind,
+                    )
     except AuthRefused as exc:
         status, detail = RunStatus.FAILED, str(exc)
     except VendorError as exc:

@@ -154,6 +154,31 @@ def schedule_update(
 
 
 @transaction.atomic
+def schedule_link_external(*, by: User | None, schedule: PMSchedule, external_ref: str) -> None:
+    """Record the id another system gave this plan.
+
+    ``updated_at`` is left alone: the link is bookkeeping, not a change of the plan,
+    and a sync must not take it for one to send back.
+    """
+    schedule = locked(schedule)
+    if schedule.external_ref == external_ref:
+        return
+    clash = PMSchedule.objects.filter(external_ref=external_ref).exclude(pk=schedule.pk)
+    if external_ref and clash.exists():
+        raise InvalidInput(
+            {"external_ref": ["Another PM schedule already has this external reference."]}
+        )
+    before = schedule.external_ref
+    PMSchedule.objects.filter(pk=schedule.pk).update(external_ref=external_ref)
+    audit_record(
+        actor=by,
+        action="schedule.link_external",
+        obj=schedule,
+        changes={"external_ref": {"before": before, "after": external_ref}},
+    )
+
+
+@transaction.atomic
 def schedule_delete(*, by: User | None, schedule: PMSchedule) -> None:
     """Remove a plan; the work orders it generated stay (with their link cleared)."""
     audited_delete(schedule, by=by, action="schedule.delete", audited=SCHEDULE_FIELDS)

@@ -3,7 +3,9 @@
 Each keeps its work orders (and, apart, its PM plans) in memory in the vendor's own
 field names, checks the vendor's authentication, pages the vendor's way, and can be told to misbehave on a
 given page of a list (``fail_page``): 500, 429 with Retry-After, a stall past the
-client's timeout, a body that is not JSON, or a dropped connection.
+client's timeout, a body that is not JSON, or a dropped connection. ``lose_create_answers``
+makes the next creations happen and then drops the connection instead of answering: the
+vendor holds the record, the client never hears its id.
 """
 
 import base64
@@ -69,6 +71,7 @@ class FakeVendor:
         self._clock = 0
         self.plans: dict[int, dict[str, Any]] = {}
         self._plan_ids = itertools.count(501)
+        self._lost_answers = 0
         vendor = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -131,6 +134,22 @@ class FakeVendor:
 
     def fail_page(self, page: int, kind: str, times: int | None = 1) -> None:
         self.faults.append(Fault(page, kind, times))
+
+    def lose_create_answers(self, times: int = 1) -> None:
+        self._lost_answers = times
+
+    def created(self, answer: Answer) -> Answer:
+        """The answer to a creation already made, unless it is to be lost."""
+        with self.lock:
+            if self._lost_answers > 0:
+                self._lost_answers -= 1
+                raise Drop()
+        return answer
+
+    @staticmethod
+    def equal_to(rows: list[dict[str, Any]], wanted: dict[str, str]) -> list[dict[str, Any]]:
+        """The rendered rows whose fields equal every one of ``wanted`` (as text)."""
+        return [r for r in rows if all(str(r.get(k)) == v for k, v in wanted.items())]
 
     def _fault(self, page: int) -> Answer | None:
         with self.lock:
@@ -302,19 +321,28 @@ class FakeUpKeep(FakeVendor):
             limit = min(int(query.get("limit", 100)), self.max_limit)
             offset = int(query.get("offset", 0))
             since = query.get("updatedAtGreaterThanOrEqualTo")
-            rows = self.plans_since(int(since) if since else None)
-            return Answer(
-                200,
-                {
-                    "success": True,
-                    "results": [self.render(r) for r in rows[offset : offset + limit]],
-                },
-            )
-        if rest.startswith("preventative-maintenance/") and method == "GET":
+            rows = [self.render(r) for r in self.plans_since(int(since) if since else None)]
+            fields = {
+                k: v
+                for k, v in query.items()
+                if k not in ("limit", "offset", "orderBy")
+                and not k.startswith(("updatedAt", "createdAt"))
+            }
+            rows = self.equal_to(rows, fields)
+            return Answer(200, {"success": True, "results": rows[offset : offset + limit]})
+        if rest == "preventative-maintenance" and method == "POST":
+            data = _json(body) or {}
+            if not data.get("title"):
+                return Answer(400, {"success": False, "message": "title is required"})
+            plan = self.plans[self.add_plan(data)]
+            return self.created(Answer(200, {"success": True, "result": self.render(plan)}))
+        if rest.startswith("preventative-maintenance/") and method in ("GET", "PATCH"):
             key = rest.split("/")[1]
             plan = self.plans.get(int(key)) if key.isdigit() else None
             if plan is None:
                 return Answer(404, {"success": False, "message": "not found"})
+            if method == "PATCH":
+                self.change_plan(plan["__id"], **(_json(body) or {}))
             return Answer(200, {"success": True, "result": self.render(plan)})
         if rest == "work-orders" and method == "GET":
             if self.page_latency:
@@ -325,14 +353,16 @@ class FakeUpKeep(FakeVendor):
             if fault:
                 return fault
             since = query.get("updatedAtGreaterThanOrEqualTo")
-            rows = self.changed_since(int(since) if since else None)
-            return Answer(
-                200,
-                {
-                    "success": True,
-                    "results": [self.render(r) for r in rows[offset : offset + limit]],
-                },
-            )
+            rows = [self.render(r) for r in self.changed_since(int(since) if since else None)]
+            # A parameter named after a record field is an equality filter.
+            fields = {
+                k: v
+                for k, v in query.items()
+                if k not in ("limit", "offset", "orderBy")
+                and not k.startswith(("updatedAt", "createdAt"))
+            }
+            rows = self.equal_to(rows, fields)
+            return Answer(200, {"success": True, "results": rows[offset : offset + limit]})
         if rest == "work-orders" and method == "POST":
             data = _json(body) or {}
             if not data.get("title"):
@@ -340,7 +370,9 @@ class FakeUpKeep(FakeVendor):
             fields = {"status": "open", "priority": 0, **data}
             if isinstance(fields.get("dueDate"), int):
                 fields["dueDate"] = ms_iso(fields["dueDate"])
-            return Answer(200, {"success": True, "result": self.render(self.add(fields))})
+            return self.created(
+                Answer(200, {"success": True, "result": self.render(self.add(fields))})
+            )
         if rest.startswith("work-orders/"):
             ident = int(rest.split("/")[1]) if rest.split("/")[1].isdigit() else 0
             if ident not in self.records:
@@ -394,17 +426,90 @@ class FakeFiix(FakeVendor):
             "dtmUpdatedDate": r["__updated"],
         }
 
+    # A plan has one trigger (its id is the plan's) and one link per asset (its id is
+    # the plan's and the asset's together), so children keep their ids across requests.
+    LINK_IDS = 100000
+
     def plan_children(self, class_name: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         with self.lock:
             for plan in self.plans.values():
                 if class_name == "ScheduledMaintenanceAsset":
                     for asset in plan.get("__assets", []):
-                        rows.append({"intAssetID": asset})
-                        rows[-1]["intScheduledMaintenanceID"] = plan["__id"]
+                        rows.append(
+                            {
+                                "intAssetID": asset,
+                                "intScheduledMaintenanceID": plan["__id"],
+                                "id": plan["__id"] * self.LINK_IDS + asset,
+                            }
+                        )
                 elif plan.get("__trigger"):
-                    rows.append({**plan["__trigger"], "intScheduledMaintenanceID": plan["__id"]})
-        return [{**row, "className": class_name, "id": n} for n, row in enumerate(rows, 1)]
+                    rows.append(
+                        {
+                            **plan["__trigger"],
+                            "intScheduledMaintenanceID": plan["__id"],
+                            "id": plan["__id"],
+                        }
+                    )
+        return [{**row, "className": class_name} for row in rows]
+
+    def _plan_write(self, name: str, data: dict[str, Any]) -> Answer:
+        """Add, Change, Remove and FindById of a PM and of its asset links and trigger."""
+        class_name = data.get("className")
+        obj = {k: v for k, v in (data.get("object") or {}).items() if k != "className"}
+        with self.lock:
+            if name == "FindById" and class_name == "ScheduledMaintenance":
+                plan = self.plans.get(int(data.get("id", 0)))
+                if plan is None:
+                    return self._error(name, "No such object.")
+                return Answer(200, {"_maCn": "FindByIdResponse", "object": self.render_plan(plan)})
+            if name == "Add" and class_name == "ScheduledMaintenance":
+                if not isinstance(obj.get("intSiteID"), int):
+                    return self._error(name, "Foreign key intSiteID is not valid.")
+                obj.pop("id", None)
+                plan = self.plans[self.add_plan({**obj, "__assets": [], "__trigger": None})]
+                return self.created(
+                    Answer(
+                        200,
+                        {"_maCn": "AddResponse", "object": self.render_plan(plan), "count": 1},
+                    )
+                )
+            if name == "Change" and class_name == "ScheduledMaintenance":
+                plan = self.plans.get(int(obj.get("id", 0)))
+                if plan is None:
+                    return self._error(name, "No such object.")
+                fields = (data.get("changeFields") or ",".join(obj)).split(",")
+                changes = {f: obj[f] for f in fields if f in obj and f != "id"}
+                self.change_plan(plan["__id"], **changes)
+                return Answer(
+                    200, {"_maCn": "ChangeResponse", "object": self.render_plan(plan), "count": 1}
+                )
+            plan = self.plans.get(int(obj.get("intScheduledMaintenanceID") or 0))
+            if name == "Add" and class_name == "ScheduledMaintenanceAsset" and plan:
+                if not isinstance(obj.get("intAssetID"), int):
+                    return self._error(name, "Foreign key intAssetID is not valid.")
+                plan["__assets"].append(obj["intAssetID"])
+                link = plan["__id"] * self.LINK_IDS + obj["intAssetID"]
+                return Answer(200, {"_maCn": "AddResponse", "object": {**obj, "id": link}})
+            if name == "Remove" and class_name == "ScheduledMaintenanceAsset":
+                owner, asset = divmod(int(data.get("id", 0)), self.LINK_IDS)
+                if owner not in self.plans or asset not in self.plans[owner]["__assets"]:
+                    return self._error(name, "No such object.")
+                self.plans[owner]["__assets"].remove(asset)
+                return Answer(200, {"_maCn": "RemoveResponse", "count": 1})
+            if name == "Add" and class_name == "ScheduleTrigger" and plan:
+                plan["__trigger"] = {
+                    k: v for k, v in obj.items() if k != "intScheduledMaintenanceID"
+                }
+                return Answer(200, {"_maCn": "AddResponse", "object": {**obj, "id": plan["__id"]}})
+            if name == "Change" and class_name == "ScheduleTrigger":
+                owner = self.plans.get(int(obj.get("id", 0)))
+                if owner is None or not owner.get("__trigger"):
+                    return self._error(name, "No such object.")
+                fields = (data.get("changeFields") or ",".join(obj)).split(",")
+                owner["__trigger"].update({f: obj[f] for f in fields if f in obj and f != "id"})
+                return Answer(200, {"_maCn": "ChangeResponse", "object": obj, "count": 1})
+        return self._error(name, "Unsupported request.")
 
     def _find_plans(self, data: dict[str, Any]) -> Answer:
         start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
@@ -412,17 +517,19 @@ class FakeFiix(FakeVendor):
         filters = data.get("filters") or []
         if isinstance(filters, dict):
             filters = [filters]
-        since, among = None, None
+        since, among, wanted = None, None, {}
         for item in filters:
             ql = item.get("ql", "").replace(" ", "")
             if ql == "dtmUpdatedDate>=?":
                 since = int(item["parameters"][0])
             elif ql.startswith("intScheduledMaintenanceIDIN("):
                 among = {int(p) for p in item["parameters"]}
+            elif ql.endswith("=?") and ql[:-2].isidentifier():
+                wanted[ql[:-2]] = str(item["parameters"][0])
             else:
                 return self._error("Find", f"Unsupported filter {item.get('ql')!r}.")
         if class_name == "ScheduledMaintenance":
-            rows = [self.render_plan(r) for r in self.plans_since(since)]
+            rows = self.equal_to([self.render_plan(r) for r in self.plans_since(since)], wanted)
         else:
             rows = self.plan_children(class_name)
             if among is not None:
@@ -447,7 +554,7 @@ class FakeFiix(FakeVendor):
             "id": r["__id"],
             "dtmDateLastModified": r["__updated"],
             "intUpdated": r["__updated"],
-            "strCode": f"WO{r['__id']}",
+            "strCode": r.get("strCode") or f"WO{r['__id']}",
         }
 
     def _error(self, name: str, message: str) -> Answer:
@@ -479,27 +586,33 @@ class FakeFiix(FakeVendor):
             "ScheduleTrigger",
         ):
             return self._find_plans(data)
+        if name in ("Add", "Change", "Remove", "FindById") and data.get("className") in (
+            "ScheduledMaintenance",
+            "ScheduledMaintenanceAsset",
+            "ScheduleTrigger",
+        ):
+            return self._plan_write(name, data)
         if name == "Find":
             start, size = int(data.get("startIndex", 0)), data.get("maxObjects")
             fault = self._fault(start // size if size else 0)
             if fault:
                 return fault
-            since = None
+            since, wanted = None, {}
             filters = data.get("filters") or []
             if isinstance(filters, dict):
                 filters = [filters]
             for item in filters:
-                if item.get("ql", "").replace(" ", "") == "dtmDateLastModified>=?":
+                ql = item.get("ql", "").replace(" ", "")
+                if ql == "dtmDateLastModified>=?":
                     since = int(item["parameters"][0])
-            rows = self.changed_since(since)
+                elif ql.endswith("=?") and ql[:-2].isidentifier():
+                    wanted[ql[:-2]] = str(item["parameters"][0])
+                else:
+                    return self._error("Find", f"Unsupported filter {item.get('ql')!r}.")
+            rows = self.equal_to([self.render(r) for r in self.changed_since(since)], wanted)
             page = rows[start : start + size] if size else rows[start:]
             return Answer(
-                200,
-                {
-                    "_maCn": "FindResponse",
-                    "objects": [self.render(r) for r in page],
-                    "totalObjects": len(rows),
-                },
+                200, {"_maCn": "FindResponse", "objects": page, "totalObjects": len(rows)}
             )
         if name == "FindById":
             record = self.records.get(int(data.get("id", 0)))
@@ -518,8 +631,11 @@ class FakeFiix(FakeVendor):
             ):
                 if not isinstance(obj.get(fk), int):
                     return self._error(name, f"Foreign key {fk} is not valid.")
-            return Answer(
-                200, {"_maCn": "AddResponse", "object": self.render(self.add(obj)), "count": 1}
+            return self.created(
+                Answer(
+                    200,
+                    {"_maCn": "AddResponse", "object": self.render(self.add(obj)), "count": 1},
+                )
             )
         if name == "Change":
             obj = data.get("object") or {}
@@ -676,12 +792,19 @@ class FakeMaximo(FakeVendor):
             fault = self._fault(pageno - 1)
             if fault:
                 return fault
-            since = None
+            since, wanted = None, {}
             where = query.get("oslc.where", "")
-            for clause in where.split(" and "):
+            for clause in where.split(" and ") if where else []:
                 if clause.startswith("changedate>="):
                     since = parse_moment(clause.split(">=", 1)[1].strip('"'))
-            rows = self.changed_since(since)
+                elif "=" in clause and clause.split("=", 1)[0].isidentifier():
+                    name, value = clause.split("=", 1)
+                    wanted[name] = value.strip('"')
+                else:
+                    return Answer(400, {"Error": {"message": f"unsupported where {clause!r}"}})
+            rendered = {r["__id"]: self.render(r) for r in self.changed_since(since)}
+            kept = {row["workorderid"] for row in self.equal_to(list(rendered.values()), wanted)}
+            rows = [r for r in self.changed_since(since) if r["__id"] in kept]
             page = rows[(pageno - 1) * size : pageno * size]
             info: dict[str, Any] = {"href": request.path, "pagenum": pageno}
             if pageno * size < len(rows):
@@ -704,7 +827,9 @@ class FakeMaximo(FakeVendor):
             data.setdefault("wonum", str(5000 + len(self.records)))
             record = self.add(data)
             answer_body = self.render(record) if headers.get("properties") else None
-            return Answer(201, answer_body, headers={"Location": self.render(record)["href"]})
+            return self.created(
+                Answer(201, answer_body, headers={"Location": self.render(record)["href"]})
+            )
         if len(parts) == 5 and parts[4].startswith("_"):
             record = self._find(parts[4][1:])
             if record is None:
@@ -770,8 +895,10 @@ class FakeMaintainX(FakeVendor):
             data = _json(body) or {}
             if not data.get("title"):
                 return Answer(400, {"message": "title is required", "statusCode": 400})
-            return Answer(
-                201, {"id": self.add({"status": "OPEN", "priority": "NONE", **data})["__id"]}
+            return self.created(
+                Answer(
+                    201, {"id": self.add({"status": "OPEN", "priority": "NONE", **data})["__id"]}
+                )
             )
         if len(parts) == 3:
             record = self.records.get(int(parts[2])) if parts[2].isdigit() else None
@@ -815,11 +942,24 @@ class FakeGenericRest(FakeVendor):
         if parts == ["pm-schedules"] and method == "GET":
             size, page = int(query.get("page_size", 50)), int(query.get("page", 1))
             since = parse_moment(query["updated_since"]) if query.get("updated_since") else None
-            rows = self.plans_since(since)
-            return Answer(
-                200,
-                {"results": [self.render(r) for r in rows[(page - 1) * size : page * size]]},
-            )
+            rows = [self.render(r) for r in self.plans_since(since)]
+            wanted = {
+                k: v for k, v in query.items() if k not in ("page", "page_size", "updated_since")
+            }
+            rows = self.equal_to(rows, wanted)
+            return Answer(200, {"results": rows[(page - 1) * size : page * size]})
+        if parts == ["pm-schedules"] and method == "POST":
+            data = _json(body) or {}
+            if not data.get("name"):
+                return Answer(400, {"name": ["required"]})
+            return self.created(Answer(201, self.render(self.plans[self.add_plan(data)])))
+        if parts[:1] == ["pm-schedules"] and len(parts) == 2:
+            plan = self.plans.get(int(parts[1])) if parts[1].isdigit() else None
+            if plan is None:
+                return Answer(404, {"detail": "not found"})
+            if method == "PATCH":
+                self.change_plan(plan["__id"], **(_json(body) or {}))
+            return Answer(200, self.render(plan))
         if parts[:1] != ["work-orders"]:
             return Answer(404, {"detail": "not found"})
         if len(parts) == 1 and method == "GET":
@@ -828,15 +968,17 @@ class FakeGenericRest(FakeVendor):
             if fault:
                 return fault
             since = parse_moment(query["updated_since"]) if query.get("updated_since") else None
-            rows = self.changed_since(since)
-            return Answer(
-                200, {"results": [self.render(r) for r in rows[(page - 1) * size : page * size]]}
-            )
+            rows = [self.render(r) for r in self.changed_since(since)]
+            wanted = {
+                k: v for k, v in query.items() if k not in ("page", "page_size", "updated_since")
+            }
+            rows = self.equal_to(rows, wanted)
+            return Answer(200, {"results": rows[(page - 1) * size : page * size]})
         if len(parts) == 1 and method == "POST":
             data = _json(body) or {}
             if not data.get("title"):
                 return Answer(400, {"title": ["required"]})
-            return Answer(201, self.render(self.add(data)))
+            return self.created(Answer(201, self.render(self.add(data))))
         record = self.records.get(int(parts[1])) if parts[1].isdigit() else None
         if record is None:
             return Answer(404, {"detail": "not found"})
