@@ -141,10 +141,15 @@ class Adapter:
             named = self.marker_fields.get(entity)
         return str(named) if named else None
 
-    def marker_for(self, number: str) -> str:
+    def marker_for(self, number: str, *, tenant: str) -> str:
         """What our record numbered ``number`` carries at the vendor. Numbers are unique
-        within a tenant only: tenants sharing a vendor account set ``marker_prefix`` each."""
-        return f"{self.options.get('marker_prefix') or ''}{number}"
+        within a tenant only, and two tenants (two sites) may push into one vendor account:
+        the tenant's schema leads the marker unless the connection sets ``marker_prefix``
+        (``""`` for the bare number), so a search never finds another tenant's record."""
+        prefix = self.options.get("marker_prefix")
+        if prefix is None:
+            prefix = f"{tenant}/"
+        return f"{prefix}{number}"
 
     def with_marker(self, entity: str, fields: dict[str, Any], marker: str) -> dict[str, Any]:
         """``fields`` with our number in the marker field (unchanged without one)."""

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db import connection as database
 from django.db.models import (
     DurationField,
     ExpressionWrapper,
@@ -436,7 +437,7 @@ def _found_again(adapter: Adapter, connection: Connection, entity: str, ours: An
     it; "" when the vendor holds no such record (the creation never happened)."""
     vendor = connection.get_cmms_type_display()
     number = OUTBOUND[entity].number(ours)
-    found = adapter.find_marked(entity, adapter.marker_for(number))
+    found = adapter.find_marked(entity, adapter.marker_for(number, tenant=database.schema_name))
     if found is None:
         raise VendorError(
             f"{number} was sent to {vendor} to be created, but the answer was lost and "
@@ -537,7 +538,7 @@ def _push(
             else:
                 _create_intended(connection, entity, ours)
                 creating = True
-                marker = adapter.marker_for(number(ours))
+                marker = adapter.marker_for(number(ours), tenant=database.schema_name)
                 record = adapter.create(entity, adapter.with_marker(entity, body, marker))
                 external_id = adapter.external_id(entity, record)
                 if adapter.marker_of(entity, record) not in (None, marker):
@@ -595,7 +596,8 @@ def _pending_creates(connection: Connection, adapter: Adapter, entity: str) -> d
     ).annotate(
         seen_at=Subquery(pending.filter(object_id=OuterRef("pk")).values("local_updated_at")[:1])
     )
-    return {adapter.marker_for(outbound.number(record)): record for record in records}
+    tenant = database.schema_name
+    return {adapter.marker_for(outbound.number(r), tenant=tenant): r for r in records}
 
 
 def _claim(run_id: int) -> SyncRun | None:

@@ -211,3 +211,30 @@ def test_a_pending_creation_stays_in_its_tenant(in_alpha, beta):
         assert len(fake.records) == 2
         (pending,) = links(connection)
         assert (pending.external_id, pending.object_id) == ("", order.pk)
+
+
+def test_two_tenants_pushing_into_one_vendor_account_never_take_each_others_records(in_alpha, beta):
+    # Given alpha's lost creation and beta's work order of the same number, both at the vendor
+    with FakeUpKeep() as fake:
+        connection = make_connection("upkeep", fake, direction="push")
+        order = work_order_create(by=None, title="Alpha's lost job", priority="low")
+        lose_first_creation("upkeep", fake, connection, order)
+        with tenant_context(beta.tenant):
+            theirs = make_connection("upkeep", fake, direction="push")
+            beta_order = work_order_create(by=None, title="Beta's job", priority="low")
+            # Each tenant numbers its own work: the same number is the normal case.
+            WorkOrder.objects.filter(pk=beta_order.pk).update(number=order.number)
+            assert sync(theirs, direction="push").status == RunStatus.SUCCEEDED
+            beta_order.refresh_from_db()
+        assert beta_order.number == order.number
+
+        # When alpha's push runs again
+        again = sync(connection, direction="push")
+
+        # Then it links its own record, found by a marker that names its tenant
+        assert again.status == RunStatus.SUCCEEDED, (again.detail, again.errors)
+        order.refresh_from_db()
+        ours = order.external_ref.removeprefix(connection.ref_prefix())
+        assert fake.records[int(ours)]["title"] == "Alpha's lost job"
+        assert beta_order.external_ref.removeprefix(theirs.ref_prefix()) != ours
+        assert len(fake.records) == 2
