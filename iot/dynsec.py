@@ -140,3 +140,59 @@ class DynsecControl:
             )
             for answer in self._answers
         ]
+
+
+class BrokerUnreachable(DynsecError):
+    """Nothing answered at the broker's address: no evidence either way."""
+
+
+def anonymous_accepted(broker: Broker, timeout: float) -> bool:
+    """Whether the broker lets a client in without a login."""
+    answered = threading.Event()
+    outcome: dict[str, bool] = {}
+
+    def on_connect(client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        outcome["accepted"] = not reason.is_failure
+        answered.set()
+
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"cmms-probe-{uuid.uuid4().hex[:12]}",
+        protocol=mqtt.MQTTv5,
+    )
+    if broker.tls:
+        client.tls_set()
+    client.on_connect = on_connect
+    try:
+        client.connect(broker.host, broker.port, keepalive=10)
+    except OSError as exc:
+        raise BrokerUnreachable(f"broker unreachable: {exc}") from exc
+    client.loop_start()
+    try:
+        if not answered.wait(timeout):
+            raise BrokerUnreachable("the broker did not answer a CONNECT")
+        return outcome["accepted"]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def dynsec_mode_check() -> None:
+    """Refuse dynsec mode on a broker that would not back it: in that mode a message
+    without a token is trusted because only the device's own login may publish on its
+    topic, which holds only when logins are required and the plugin keeps the ACLs."""
+    broker = broker_from_url(settings.MQTT_URL)
+    timeout = settings.MQTT_CONTROL_TIMEOUT_SECONDS
+    if anonymous_accepted(broker, timeout):
+        raise DynsecError(
+            f"the broker at {broker.host}:{broker.port} lets clients in without a login, so a "
+            "message without a token could come from anyone: turn anonymous access off "
+            "(allow_anonymous false, with the dynamic-security plugin) or run with "
+            "MQTT_BROKER_AUTH=payload"
+        )
+    if not settings.MQTT_ADMIN_USERNAME:
+        return  # the bridge's own login may not drive the plugin; an admin's may
+    with DynsecControl(timeout=timeout) as control:
+        (answer,) = control.run([{"command": "getDefaultACLAccess"}])
+    if answer.error:
+        raise DynsecError(f"the dynamic-security plugin refused the admin: {answer.error}")

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from assets.services.registry import asset_delete, asset_update
 from iot.broker import Broker
-from iot.dynsec import DynsecControl
+from iot.dynsec import DynsecControl, dynsec_mode_check
 from iot.mqtt import parse_message
 from iot.services.tokens import device_token_create, device_token_revoke
 from iot.tasks import broker_client_create  # noqa: F401 (registered, as in a worker)
@@ -286,3 +286,16 @@ def test_unsigned_messages_are_taken_only_when_the_broker_vouches_for_the_device
     assert parse_message(topic, signed, token_required=False) == "no_token"
     empty = json.dumps({"token": "", "value": 1}).encode()
     assert parse_message(topic, empty, token_required=False) == "no_token"
+
+
+def test_dynsec_mode_is_refused_on_a_broker_that_lets_anyone_in(settings):
+    # The plain broker (anonymous access, no plugin) cannot vouch for a tokenless message.
+    settings.MQTT_BROKER_AUTH = "dynsec"
+    settings.MQTT_URL = "mqtt://127.0.0.1:1883"
+    settings.MQTT_CONTROL_TIMEOUT_SECONDS = 3
+    with pytest.raises(CommandError, match="without a login"):
+        call_command("mqtt_bridge", stdout=io.StringIO())
+
+
+def test_dynsec_mode_check_passes_on_a_broker_with_logins_and_the_plugin(dynsec):
+    dynsec_mode_check()

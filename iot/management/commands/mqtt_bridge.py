@@ -3,10 +3,14 @@
 import signal
 from typing import Any
 
+import structlog
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from iot.dynsec import BrokerUnreachable, DynsecError, dynsec_mode_check
 from iot.mqtt import Bridge
+
+logger = structlog.get_logger(__name__)
 
 
 class Command(BaseCommand):
@@ -19,6 +23,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.MQTT_BROKER_AUTH == "dynsec":
+            try:
+                dynsec_mode_check()
+            except BrokerUnreachable as exc:
+                # A broker that is down now is the reconnect loop's business, not a reason
+                # to stop: the check runs again at the next start.
+                logger.warning("mqtt_dynsec_check_skipped", reason=str(exc))
+            except DynsecError as exc:
+                raise CommandError(f"MQTT_BROKER_AUTH is dynsec, but {exc}.") from exc
+
         def _subscribed(topic: str) -> None:
             self.stdout.write(f"Subscribed to {topic}")
             self.stdout.flush()
