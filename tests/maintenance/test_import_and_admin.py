@@ -124,7 +124,7 @@ def test_a_reimported_row_that_changed_leaves_one_audit_entry_with_its_changes(
     )
 
     assert "0 created, 1 updated, 2 unchanged" in output
-    created, updated = import_entries(failure)
+    _, updated = import_entries(failure)
     assert set(updated.changes) == {"title", "completed_at", "costs"}
     assert updated.changes["title"] == {"before": "Bearing failure", "after": "Bearing seized"}
     assert updated.changes["costs"]["before"][:2] == ["4.50", "180.00"]
