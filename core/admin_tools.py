@@ -1,7 +1,7 @@
 """Pieces every app's admin uses so that saves, deletes and actions go through services."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -93,7 +93,8 @@ class ServiceAdmin(ThemedAdmin):
     Set ``service_fields`` (what the form may pass on), ``service_object`` (the
     keyword the update and delete services take the object by) and the three
     services, wrapped in ``staticmethod``. A refusal (409 or 400 in the API) is
-    shown as an error message instead of a server error.
+    shown as an error message instead of a server error. Inlines built on
+    ``ServiceInlineMixin`` are saved through their services too.
     """
 
     service_fields: tuple[str, ...] = ()
@@ -146,6 +147,92 @@ class ServiceAdmin(ThemedAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
+    ) -> None:
+        if hasattr(formset, "service_inline"):
+            save_service_rows(self, request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+
+class ServiceInlineMixin:
+    """An inline whose rows are written by the app's services, never by its formset.
+
+    Name the services the inline allows, wrapped in ``staticmethod``: ``service_create``
+    takes the parent by ``service_parent`` and the form's ``service_fields``;
+    ``service_update`` takes the row by ``service_object`` and whichever of
+    ``service_update_fields`` changed; ``service_delete`` takes the row.
+    ``service_keywords`` renames a form field for the services. A change no service
+    takes is left alone. A ``ServiceAdmin`` saves these inlines through the services.
+    """
+
+    service_parent: str = ""
+    service_object: str = ""
+    service_fields: tuple[str, ...] = ()
+    service_update_fields: tuple[str, ...] = ()
+    service_keywords: ClassVar[dict[str, str]] = {}
+    service_create: Callable[..., Any] | None = None
+    service_update: Callable[..., Any] | None = None
+    service_delete: Callable[..., Any] | None = None
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        # Django hands the parent's admin the formset alone; this is how it finds the services.
+        formset.service_inline = self
+        return formset
+
+    def service_data(self, form: forms.ModelForm, names: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            self.service_keywords.get(name, name): form.cleaned_data[name]
+            for name in names
+            if name in form.cleaned_data
+        }
+
+    def service_save(self, by: Any, parent: Model, form: forms.ModelForm, *, delete: bool) -> None:
+        """Write one row of the formset through the service its change calls for."""
+        row = form.instance
+        if delete:
+            if self.service_delete is not None:
+                self.service_delete(by=by, **{self.service_object: row})
+        elif row.pk is None:
+            if self.service_create is not None:
+                data = self.service_data(form, self.service_fields)
+                self.service_create(by=by, **{self.service_parent: parent}, **data)
+        elif self.service_update is not None:
+            changed = tuple(
+                name for name in self.service_update_fields if name in form.changed_data
+            )
+            if changed:
+                data = self.service_data(form, changed)
+                self.service_update(by=by, **{self.service_object: row}, **data)
+
+
+def save_service_rows(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, parent: Model, formset: Any
+) -> None:
+    """Write each new, changed or deleted row of a service inline; report each refusal.
+
+    A refused row is an error message naming its kind; the other rows still go through.
+    """
+    # The formset saved nothing itself: the change message must not list rows as its own.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    inline = formset.service_inline
+    if parent.pk is None:
+        return
+    for form in formset.forms:
+        delete = bool(
+            formset.can_delete and form.instance.pk and form.cleaned_data.get("DELETE", False)
+        )
+        if not delete and not form.has_changed():
+            continue
+        try:
+            inline.service_save(request.user, parent, form, delete=delete)
+        except REFUSALS as exc:
+            modeladmin.message_user(
+                request, f"{formset.model._meta.verbose_name}: {describe(exc)}", messages.ERROR
+            )
 
 
 class ThemedImportExportMixin(ImportExportMixin):

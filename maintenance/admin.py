@@ -30,7 +30,6 @@ from maintenance.admin_inlines import (
     PartInline,
     StepInline,
     attachment_preview,
-    save_inline_rows,
 )
 from maintenance.admin_workflow import WorkOrderMovesMixin, WorkRequestReviewMixin
 from maintenance.choices import ACTIVE_STATUSES, WorkType
@@ -268,9 +267,6 @@ class WorkOrderAdmin(WorkOrderMovesMixin, ServiceAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return self.inlines if obj is not None else []
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        save_inline_rows(self, request, form.instance, formset)
 
     def get_urls(self) -> list[Any]:
         extra = [

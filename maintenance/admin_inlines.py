@@ -1,18 +1,16 @@
 """What a work order's change page edits under it: checklist, parts, labor, costs, comments
 and files. Every row is written by a maintenance service, never by the formset itself."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import TabularInline
 
-from core.admin_tools import REFUSALS
-from core.exceptions import describe
+from core.admin_tools import ServiceInlineMixin
 from maintenance import services
 from maintenance.models import (
     Attachment,
@@ -38,12 +36,13 @@ class ServiceInlineForm(forms.ModelForm):
                     self.fields[name].disabled = True
 
 
-class ServiceInline(TabularInline):
+class ServiceInline(ServiceInlineMixin, TabularInline):
     extra = 0
     can_delete = False
     form = ServiceInlineForm
     # One tab each beside the work order's own fields: the page stays one screen long.
     tab = True
+    service_parent = "work_order"
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _open_for_work(obj) and super().has_change_permission(request, obj)
@@ -73,6 +72,10 @@ class StepForm(ServiceInlineForm):
                 "meter": "the reading",
             }.get(self.instance.kind, "")
 
+    def clean_order(self) -> int | None:
+        # 0 is the model's default, not a place: like no order, it puts the step last.
+        return self.cleaned_data.get("order") or None
+
 
 def _range(step: WorkOrderStep) -> str:
     low, high = step.expected_min, step.expected_max
@@ -88,6 +91,12 @@ class StepInline(ServiceInline):
     readonly_fields = ("failed", "done_by")
     can_delete = True
     verbose_name_plural = "checklist"
+    service_object = "step"
+    service_fields = ("title", "kind", "order")
+    service_update_fields = StepForm.editable_when_saved
+    service_create = staticmethod(services.step_add)
+    service_update = staticmethod(services.step_record)
+    service_delete = staticmethod(services.step_delete)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _not_closed(obj) and super().has_change_permission(request, obj)
@@ -127,6 +136,9 @@ class PartInline(ServiceInline):
     readonly_fields = ("quantity_used", "cost")
     autocomplete_fields = ("part",)
     verbose_name_plural = "parts (planned and used)"
+    service_fields = ("part", "description", "quantity_planned", "unit_cost")
+    service_keywords = {"quantity_planned": "quantity"}
+    service_create = staticmethod(services.work_order_part_plan)
 
 
 class LaborForm(ServiceInlineForm):
@@ -147,6 +159,8 @@ class LaborInline(ServiceInline):
     fields = ("technician", "work_date", "hours", "rate", "cost", "notes")
     readonly_fields = ("cost",)
     verbose_name_plural = "labor"
+    service_fields = ("technician", "work_date", "hours", "rate", "notes")
+    service_create = staticmethod(services.labor_add)
 
 
 class OtherCostForm(ServiceInlineForm):
@@ -164,6 +178,8 @@ class OtherCostInline(ServiceInline):
     form = OtherCostForm
     fields = ("incurred_on", "category", "description", "amount")
     verbose_name_plural = "other costs"
+    service_fields = ("incurred_on", "category", "description", "amount")
+    service_create = staticmethod(services.other_cost_add)
 
 
 class CommentForm(ServiceInlineForm):
@@ -178,6 +194,8 @@ class CommentInline(ServiceInline):
     form = CommentForm
     fields = ("created_at", "author", "body")
     readonly_fields = ("created_at", "author")
+    service_fields = ("body",)
+    service_create = staticmethod(services.comment_add)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A cancelled job may still be talked about.
@@ -216,6 +234,11 @@ class AttachmentInline(ServiceInline):
     readonly_fields = ("preview", "content_type", "size", "uploaded_by", "created_at")
     can_delete = True
     verbose_name_plural = "attachments (photos and documents)"
+    service_object = "attachment"
+    service_fields = ("file",)
+    service_keywords = {"file": "upload"}
+    service_create = staticmethod(services.attachment_add)
+    service_delete = staticmethod(services.attachment_delete)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return list(self.fields)
@@ -223,118 +246,3 @@ class AttachmentInline(ServiceInline):
     @admin.display(description="Preview")
     def preview(self, attachment: Attachment) -> str:
         return attachment_preview(attachment)
-
-
-# --- Writing what the formsets hold, through the services -----------------------------------
-
-
-def save_inline_rows(
-    model_admin: Any, request: HttpRequest, work_order: WorkOrder, formset: Any
-) -> None:
-    """Apply each new, changed or deleted row through its service; report refusals."""
-    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-    handler = _HANDLERS.get(formset.model)
-    if handler is None or work_order.pk is None:
-        return
-    for form in formset.forms:
-        if not form.has_changed() and not _deleting(formset, form):
-            continue
-        try:
-            handler(request.user, work_order, form, _deleting(formset, form))
-        except REFUSALS as exc:
-            model_admin.message_user(
-                request, f"{formset.model._meta.verbose_name}: {describe(exc)}", messages.ERROR
-            )
-
-
-def _deleting(formset: Any, form: forms.ModelForm) -> bool:
-    return bool(formset.can_delete and form.instance.pk and form.cleaned_data.get("DELETE", False))
-
-
-def _step(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    data = form.cleaned_data
-    step = form.instance
-    if delete:
-        services.step_delete(by=by, step=step)
-    elif step.pk is None:
-        services.step_add(
-            by=by,
-            work_order=work_order,
-            title=data["title"],
-            kind=data["kind"],
-            order=data.get("order") or None,
-        )
-    else:
-        changed = set(form.changed_data)
-        services.step_record(
-            by=by,
-            step=step,
-            done=data.get("done") if "done" in changed else None,
-            result=data.get("result") if "result" in changed else None,
-            notes=data.get("notes") if "notes" in changed else None,
-        )
-
-
-def _part(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    if form.instance.pk is not None:
-        return
-    data = form.cleaned_data
-    services.work_order_part_plan(
-        by=by,
-        work_order=work_order,
-        part=data.get("part"),
-        quantity=data["quantity_planned"],
-        description=data.get("description") or "",
-        unit_cost=data.get("unit_cost"),
-    )
-
-
-def _labor(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    if form.instance.pk is not None:
-        return
-    data = form.cleaned_data
-    services.labor_add(
-        by=by,
-        work_order=work_order,
-        technician=data.get("technician"),
-        hours=Decimal(data["hours"]),
-        rate=data.get("rate"),
-        work_date=data.get("work_date"),
-        notes=data.get("notes") or "",
-    )
-
-
-def _other_cost(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    if form.instance.pk is not None:
-        return
-    data = form.cleaned_data
-    services.other_cost_add(
-        by=by,
-        work_order=work_order,
-        description=data["description"],
-        amount=data["amount"],
-        category=data["category"],
-        incurred_on=data.get("incurred_on"),
-    )
-
-
-def _comment(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    if form.instance.pk is None:
-        services.comment_add(by=by, work_order=work_order, body=form.cleaned_data["body"])
-
-
-def _attachment(by: Any, work_order: WorkOrder, form: forms.ModelForm, delete: bool) -> None:
-    if delete:
-        services.attachment_delete(by=by, attachment=form.instance)
-    elif form.instance.pk is None and form.cleaned_data.get("file"):
-        services.attachment_add(by=by, upload=form.cleaned_data["file"], work_order=work_order)
-
-
-_HANDLERS = {
-    WorkOrderStep: _step,
-    WorkOrderPart: _part,
-    LaborEntry: _labor,
-    OtherCost: _other_cost,
-    Comment: _comment,
-    Attachment: _attachment,
-}

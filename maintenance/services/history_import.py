@@ -6,6 +6,7 @@ cost lines marked as imported, so the totals still add up from entries.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from assets.models import Asset
 from core.audit import audit_record, changes_between, snapshot
 from core.exceptions import InvalidInput
 from core.models import User
-from core.writes import validate
+from core.writes import audited_update, validate
 from maintenance.choices import HistoryKind, Source, Status
 from maintenance.models import LaborEntry, OtherCost, WorkOrder, WorkOrderPart
 from maintenance.services.costs import work_order_recompute_costs
@@ -71,19 +72,30 @@ def _check_times(values: dict[str, Any]) -> None:
         raise InvalidInput({"completed_at": ["Completed before it was started."]})
 
 
-def _write_costs(work_order: WorkOrder, costs: ImportedCosts) -> None:
+# What the imported cost lines take from their work order.
+_COSTED_BY = ("assigned_to", "completed_at", "created_at")
+
+
+def _write_costs(
+    work_order: WorkOrder,
+    costs: ImportedCosts,
+    *,
+    assigned_to: User | None,
+    completed_at: datetime | None,
+    created_at: datetime,
+) -> None:
     LaborEntry.objects.filter(work_order=work_order, notes=IMPORTED).delete()
     WorkOrderPart.objects.filter(
         work_order=work_order, part__isnull=True, description=IMPORTED_PARTS
     ).delete()
     OtherCost.objects.filter(work_order=work_order, description=IMPORTED_OTHER).delete()
-    day = (work_order.completed_at or work_order.created_at).date()
+    day = (completed_at or created_at).date()
     hours = costs.actual_hours or Decimal(0)
     if hours > 0 or (costs.labor_cost or 0) > 0:
         labor = costs.labor_cost or Decimal(0)
         LaborEntry.objects.create(
             work_order=work_order,
-            technician=work_order.assigned_to,
+            technician=assigned_to,
             hours=hours,
             rate=(labor / hours).quantize(Decimal("0.01")) if hours > 0 else Decimal(0),
             cost=labor,
@@ -158,7 +170,7 @@ def work_order_import(
             reserve_up_to(number)
         validate(work_order)
         work_order.save()
-        _write_costs(work_order, costs)
+        _write_costs(work_order, costs, **{name: getattr(work_order, name) for name in _COSTED_BY})
         work_order_recompute_costs(work_order)
         audit_record(
             actor=by,
@@ -185,27 +197,33 @@ def work_order_import(
             )
         return "created", work_order
 
-    before = snapshot(existing, HISTORY_FIELDS)
-    costs_before = _costs_of(existing)
-    for name, value in values.items():
-        setattr(existing, name, value)
+    fields = dict(values)
     if external_ref and not existing.external_ref:
-        existing.external_ref = external_ref
-    changed = changes_between(before, snapshot(existing, HISTORY_FIELDS))
-    if changed:
-        existing.save()
+        fields["external_ref"] = external_ref
+    costs_changed: dict[str, dict[str, Any]] = {}
+    costs_before = _costs_of(existing)
     wanted = (costs.actual_hours, costs.labor_cost, costs.parts_cost, costs.other_cost)
     if any(w is not None and w != have for w, have in zip(wanted, costs_before, strict=True)):
-        _write_costs(existing, costs)
+        # The cost lines go in first so that the row's one audit entry can carry their
+        # totals; they are dated and staffed by what the row will say, not what it said.
+        incoming = {name: fields.get(name, getattr(existing, name)) for name in _COSTED_BY}
+        _write_costs(existing, costs, **incoming)
         work_order_recompute_costs(existing)
-        changed["costs"] = {
+        costs_changed["costs"] = {
             "before": [str(c) for c in costs_before],
             "after": [str(c) for c in _costs_of(existing)],
         }
-    if not changed:
-        return "unchanged", existing
-    audit_record(actor=by, action="work_order.import", obj=existing, changes=changed)
-    return "updated", existing
+    changed = audited_update(
+        existing,
+        by=by,
+        action="work_order.import",
+        fields=fields,
+        audited=HISTORY_FIELDS,
+        # Filling in the other system's id is bookkeeping: alone, it changes nothing.
+        allowed=(*HISTORY_FIELDS, "external_ref"),
+        also_changed=costs_changed,
+    )
+    return ("updated" if changed else "unchanged"), existing
 
 
 def asset_or_reject(asset_id: str | None) -> Asset | None:

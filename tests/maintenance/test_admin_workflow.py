@@ -10,7 +10,16 @@ from django_tenants.utils import tenant_context
 from core.models import AuditEntry
 from inventory.models import Part
 from maintenance import services
-from maintenance.models import Comment, LaborEntry, WorkOrder, WorkOrderStep, WorkRequest
+from maintenance.models import (
+    Attachment,
+    Comment,
+    LaborEntry,
+    OtherCost,
+    WorkOrder,
+    WorkOrderPart,
+    WorkOrderStep,
+    WorkRequest,
+)
 from tests.assets.factories import AssetFactory
 from tests.maintenance.factories import png, stocked_part
 
@@ -159,13 +168,11 @@ def test_short_stock_refuses_the_whole_completion_with_its_reason(admin_client, 
     assert not LaborEntry.objects.filter(work_order=job).exists()
 
 
-def test_inline_rows_are_written_by_the_services(admin_client, in_alpha):
-    client = admin_client("manager")
-    job = new_work_order()
-    step = services.step_add(by=None, work_order=job, title="Check the oil")
-    page = client.get(change_url(job)).content.decode()
-    assert 'name="steps-0-done"' in page
+INLINES = ("steps", "parts", "labor", "other_costs", "comments", "attachments")
 
+
+def change_page_data(job: WorkOrder, **rows: list[dict[str, object]]) -> dict[str, object]:
+    """The change page as posted: the work order unchanged, ``rows`` in its inlines."""
     data = {
         "title": job.title,
         "description": "",
@@ -175,28 +182,32 @@ def test_inline_rows_are_written_by_the_services(admin_client, in_alpha):
         "due_at_1": "",
         "reported_at_0": job.reported_at.strftime("%Y-%m-%d"),
         "reported_at_1": job.reported_at.strftime("%H:%M:%S"),
-        "steps-TOTAL_FORMS": "1",
-        "steps-INITIAL_FORMS": "1",
-        "steps-0-id": str(step.pk),
-        "steps-0-work_order": str(job.pk),
-        "steps-0-done": "on",
-        "parts-TOTAL_FORMS": "0",
-        "parts-INITIAL_FORMS": "0",
-        "labor-TOTAL_FORMS": "1",
-        "labor-INITIAL_FORMS": "0",
-        "labor-0-technician": str(in_alpha.users["technician"].pk),
-        "labor-0-hours": "1.5",
-        "other_costs-TOTAL_FORMS": "0",
-        "other_costs-INITIAL_FORMS": "0",
-        "comments-TOTAL_FORMS": "1",
-        "comments-INITIAL_FORMS": "0",
-        "comments-0-body": "Oil looked fine",
-        "attachments-TOTAL_FORMS": "0",
-        "attachments-INITIAL_FORMS": "0",
     }
-    for prefix in ("steps", "parts", "labor", "other_costs", "comments", "attachments"):
-        data.setdefault(f"{prefix}-MIN_NUM_FORMS", "0")
-        data.setdefault(f"{prefix}-MAX_NUM_FORMS", "1000")
+    for prefix in INLINES:
+        forms = rows.get(prefix, [])
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(forms))
+        data[f"{prefix}-INITIAL_FORMS"] = str(sum("id" in form for form in forms))
+        data[f"{prefix}-MIN_NUM_FORMS"] = "0"
+        data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
+        for index, form in enumerate(forms):
+            for name, value in form.items():
+                data[f"{prefix}-{index}-{name}"] = value
+    return data
+
+
+def test_inline_rows_are_written_by_the_services(admin_client, in_alpha):
+    client = admin_client("manager")
+    job = new_work_order()
+    step = services.step_add(by=None, work_order=job, title="Check the oil")
+    page = client.get(change_url(job)).content.decode()
+    assert 'name="steps-0-done"' in page
+
+    data = change_page_data(
+        job,
+        steps=[{"id": str(step.pk), "work_order": str(job.pk), "done": "on"}],
+        labor=[{"technician": str(in_alpha.users["technician"].pk), "hours": "1.5"}],
+        comments=[{"body": "Oil looked fine"}],
+    )
     response = client.post(change_url(job), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert WorkOrderStep.objects.get(pk=step.pk).done is True
@@ -204,6 +215,77 @@ def test_inline_rows_are_written_by_the_services(admin_client, in_alpha):
     assert Comment.objects.get(work_order=job).body == "Oil looked fine"
     for action in ("work_order.record_step", "work_order.labor", "work_order.comment"):
         assert audited(job, action), action
+
+
+def test_inline_rows_are_added_and_removed_by_the_services(admin_client, in_alpha):
+    client = admin_client("manager")
+    job = new_work_order()
+    kept = services.step_add(by=None, work_order=job, title="Check the oil")
+    dropped = services.step_add(by=None, work_order=job, title="Check the belt")
+    part = stocked_part("SEAL-9", 5)
+    photo = services.attachment_add(
+        by=None, work_order=job, upload=SimpleUploadedFile("old.png", png(), "image/png")
+    )
+    saved = {"work_order": str(job.pk)}
+
+    response = client.post(
+        change_url(job),
+        change_page_data(
+            job,
+            steps=[
+                {**saved, "id": str(kept.pk)},
+                {**saved, "id": str(dropped.pk), "DELETE": "on"},
+                {"order": "0", "title": "Check the shaft", "kind": "task"},
+            ],
+            parts=[{"part": str(part.pk), "quantity_planned": "2", "unit_cost": "0"}],
+            other_costs=[{"category": "other", "description": "Crane hire", "amount": "120.00"}],
+            attachments=[
+                {**saved, "id": str(photo.pk), "DELETE": "on"},
+                {"file": SimpleUploadedFile("new.png", png(), "image/png")},
+            ],
+        ),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"] == []
+    steps = list(job.steps.order_by("order").values_list("title", "order"))
+    # An order of 0 is no order given: the new step goes to the end.
+    assert steps == [("Check the oil", 1), ("Check the shaft", 2)]
+    assert WorkOrderPart.objects.get(work_order=job).quantity_planned == Decimal(2)
+    assert OtherCost.objects.get(work_order=job).amount == Decimal("120.00")
+    assert list(Attachment.objects.filter(work_order=job).values_list("name", flat=True)) == [
+        "new.png"
+    ]
+    for action in (
+        "work_order.add_step",
+        "work_order.remove_step",
+        "attachment.delete",
+    ):
+        assert audited(job, action), action
+
+
+def test_a_refused_inline_row_is_a_message_and_the_other_rows_still_land(admin_client, in_alpha):
+    client = admin_client("manager")
+    job = new_work_order()
+    step = services.step_add(by=None, work_order=job, title="Seal intact?", kind="inspection")
+
+    response = client.post(
+        change_url(job),
+        change_page_data(
+            job,
+            steps=[{"work_order": str(job.pk), "id": str(step.pk), "result": "maybe"}],
+            comments=[{"body": "Gasket on order"}],
+        ),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{WorkOrderStep._meta.verbose_name}: "), errors
+    assert "pass, fail or n_a" in errors[0], errors
+    step.refresh_from_db()
+    assert (step.done, step.result) == (False, "")
+    assert Comment.objects.get(work_order=job).body == "Gasket on order"
 
 
 def test_request_approved_with_assignee_and_priority_from_its_page(admin_client, in_alpha):

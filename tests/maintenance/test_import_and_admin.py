@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tenants.utils import tenant_context
 
+from core.models import AuditEntry
 from maintenance.models import MaintenanceEvent, WorkOrder, WorkRequest
 from maintenance.services import numbering
 from tests.assets.factories import AssetFactory
@@ -97,6 +98,68 @@ def test_second_run_changes_nothing_and_a_changed_row_updates(alpha, pump, tmp_p
     failure = WorkOrder.objects.get(external_ref="EXT-1")
     assert str(failure.labor_cost) == "200.00"
     assert failure.labor.count() == 1
+
+
+def import_entries(work_order: WorkOrder) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            action="work_order.import", object_id=str(work_order.pk)
+        ).order_by("id")
+    )
+
+
+def test_a_reimported_row_that_changed_leaves_one_audit_entry_with_its_changes(
+    alpha, pump, tmp_path
+):
+    run_import(alpha, tmp_path, HISTORY)
+    failure = WorkOrder.objects.get(external_ref="EXT-1")
+    assert len(import_entries(failure)) == 1
+
+    output, _ = run_import(
+        alpha,
+        tmp_path,
+        HISTORY.replace("Bearing failure", "Bearing seized").replace(
+            "2025-03-01T13:30:00Z,4.5,180.00", "2025-03-02T13:30:00Z,5,200.00"
+        ),
+    )
+
+    assert "0 created, 1 updated, 2 unchanged" in output
+    _, updated = import_entries(failure)
+    assert set(updated.changes) == {"title", "completed_at", "costs"}
+    assert updated.changes["title"] == {"before": "Bearing failure", "after": "Bearing seized"}
+    assert updated.changes["costs"]["before"][:2] == ["4.50", "180.00"]
+    assert updated.changes["costs"]["after"][:2] == ["5.00", "200.00"]
+    failure.refresh_from_db()
+    assert failure.title == "Bearing seized"
+    assert str(failure.labor_cost) == "200.00"
+    # The imported labour is dated by the completion the row now carries.
+    assert str(failure.labor.get().work_date) == "2025-03-02"
+
+
+def test_a_reimported_row_changing_only_fields_or_only_costs_is_audited_once(alpha, pump, tmp_path):
+    run_import(alpha, tmp_path, HISTORY)
+    failure = WorkOrder.objects.get(external_ref="EXT-1")
+
+    run_import(alpha, tmp_path, HISTORY.replace("Bearing failure", "Bearing seized"))
+    run_import(
+        alpha,
+        tmp_path,
+        HISTORY.replace("Bearing failure", "Bearing seized").replace("95.50", "99.00"),
+    )
+    again, _ = run_import(
+        alpha,
+        tmp_path,
+        HISTORY.replace("Bearing failure", "Bearing seized").replace("95.50", "99.00"),
+    )
+
+    assert "0 created, 0 updated, 3 unchanged" in again
+    _, title_only, costs_only = import_entries(failure)
+    assert set(title_only.changes) == {"title"}
+    assert set(costs_only.changes) == {"costs"}
+    assert costs_only.changes["costs"]["after"][2] == "99.00"
+    failure.refresh_from_db()
+    assert str(failure.parts_cost) == "99.00"
+    assert str(failure.total_cost) == "299.00"
 
 
 def test_dry_run_changes_nothing(alpha, pump, tmp_path):
