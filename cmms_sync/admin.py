@@ -16,7 +16,8 @@ from unfold.admin import TabularInline
 from cmms_sync.choices import COUNT_KEYS
 from cmms_sync.models import Connection, FieldMapping, SyncRun
 from cmms_sync.services import connections, mappings, runs
-from core.admin_tools import ServiceAdmin, ThemedAdmin, apply_each
+from core.admin_tools import REFUSALS, ServiceAdmin, ThemedAdmin, apply_each
+from core.exceptions import describe
 
 
 class ConnectionForm(forms.ModelForm):
@@ -76,7 +77,7 @@ class ConnectionAdmin(ServiceAdmin):
     list_filter = ("cmms_type", "direction", "active", "health")
     search_fields = ("connection_name", "api_url")
     inlines = [FieldMappingInline]
-    actions = ["sync_now", "test_connection"]
+    actions = ["sync_now", "test_connection", "release_pending_creations"]
 
     service_fields = (
         "cmms_type",
@@ -128,6 +129,30 @@ class ConnectionAdmin(ServiceAdmin):
             lambda c: runs.run_request(by=request.user, connection=c, entity="all"),
             "Sync queued",
         )
+
+    def has_release_pending_creations_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cmms_sync.change_connection")
+
+    @admin.action(
+        description="Send again the creations whose answers were lost (checked at the vendor)",
+        permissions=["release_pending_creations"],
+    )
+    def release_pending_creations(
+        self, request: HttpRequest, queryset: QuerySet[Connection]
+    ) -> None:
+        for connection in queryset:
+            try:
+                released = connections.connection_pending_creations_release(
+                    by=request.user, connection=connection
+                )
+            except REFUSALS as exc:
+                self.message_user(request, f"{connection}: {describe(exc)}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{connection}: {released} creation(s) will be sent again by the next push.",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Test the connection", permissions=["test_connection"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from cmms_sync.adapters import AuthRefused, VendorError, adapter_for
 from cmms_sync.adapters.registry import CREDENTIAL_FIELDS
-from cmms_sync.choices import CmmsType, Direction, Health
-from cmms_sync.models import Connection
+from cmms_sync.choices import OPEN_RUN_STATUSES, CmmsType, Direction, Health
+from cmms_sync.models import Connection, SyncLink, SyncRun
 from core.audit import audit_record
-from core.exceptions import InvalidInput
+from core.exceptions import Conflict, InvalidInput
 from core.models import User
 from core.outbound import OutboundRefused, check_target
 from core.writes import audited_delete, audited_update, locked, validate
@@ -214,3 +214,33 @@ def seed_demo_connection(*, stdout: Any) -> None:
             finished_at=timezone.now(),
         )
         stdout.write("Demo CMMS connection created.\n")
+
+
+@transaction.atomic
+def connection_pending_creations_release(*, by: User | None, connection: Connection) -> int:
+    """A person has looked at the vendor: the creations whose answers were lost are not
+    there (or were removed). They stop being pending, and the next push creates them.
+
+    For vendors that cannot be searched by our number (MaintainX), this and linking the
+    record by its ``external_ref`` are the two ways a lost answer is settled."""
+    connection = locked(connection)
+    if SyncRun.objects.filter(connection=connection, status__in=OPEN_RUN_STATUSES).exists():
+        # A push at work may be sending those very records.
+        raise Conflict(
+            "A sync of this connection is queued or running; try again when it ends.",
+            "sync_in_progress",
+        )
+    pending = SyncLink.objects.filter(
+        connection=connection, external_id="", create_started_at__isnull=False
+    )
+    released = sorted(f"{entity}:{pk}" for entity, pk in pending.values_list("entity", "object_id"))
+    if not released:
+        return 0
+    pending.delete()
+    audit_record(
+        actor=by,
+        action="cmms_connection.pending_creations_release",
+        obj=connection,
+        changes={"pending_creations": {"before": released, "after": []}},
+    )
+    return len(released)

@@ -9,6 +9,10 @@ from django_tenants.utils import tenant_context
 
 from cmms_sync.choices import Entity, RunStatus
 from cmms_sync.models import FieldMapping, SyncLink
+from cmms_sync.services.connections import connection_pending_creations_release
+from cmms_sync.services.runs import run_request
+from core.exceptions import Conflict
+from core.models import AuditEntry
 from maintenance.models import WorkOrder
 from maintenance.services.work_orders import (
     work_order_create,
@@ -238,3 +242,47 @@ def test_two_tenants_pushing_into_one_vendor_account_never_take_each_others_reco
         assert fake.records[int(ours)]["title"] == "Alpha's lost job"
         assert beta_order.external_ref.removeprefix(theirs.ref_prefix()) != ours
         assert len(fake.records) == 2
+
+
+def test_a_person_who_finds_nothing_at_maintainx_has_the_creation_sent_again(alpha, admin_client):
+    # Given a lost MaintainX creation that a person removed at the vendor
+    client = admin_client("manager")
+    with FakeMaintainX() as fake:
+        with tenant_context(alpha.tenant):
+            connection = make_connection("maintainx", fake, direction="push")
+            order = work_order_create(by=None, title="Lubricate chain", priority="low")
+            lose_first_creation("maintainx", fake, connection, order)
+        fake.records.clear()
+
+        # When they release it from the connection's page
+        page = client.post(
+            "/admin/cmms_sync/connection/",
+            {"action": "release_pending_creations", "_selected_action": [connection.pk]},
+            follow=True,
+        )
+
+        # Then the next push creates it, once, and links it
+        assert "1 creation(s) will be sent again" in page.content.decode()
+        with tenant_context(alpha.tenant):
+            again = sync(connection, direction="push")
+            assert again.status == RunStatus.SUCCEEDED, (again.detail, again.errors)
+            assert len(fake.records) == 1
+            (ident,) = fake.records
+            order.refresh_from_db()
+            assert order.external_ref == f"{connection.ref_prefix()}{ident}"
+            assert AuditEntry.objects.filter(
+                action="cmms_connection.pending_creations_release", object_id=str(connection.pk)
+            ).exists()
+
+
+def test_pending_creations_are_not_released_while_a_sync_runs(in_alpha):
+    with FakeMaintainX() as fake:
+        connection = make_connection("maintainx", fake, direction="push")
+        order = work_order_create(by=None, title="Lubricate chain", priority="low")
+        lose_first_creation("maintainx", fake, connection, order)
+        run_request(by=None, connection=connection, entity="work_orders")
+
+        with pytest.raises(Conflict):
+            connection_pending_creations_release(by=None, connection=connection)
+
+    assert links(connection)[0].create_started_at is not None
