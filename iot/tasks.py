@@ -103,3 +103,27 @@ def broker_client_delete(username: str) -> None:
     from iot.services.broker_clients import broker_device_client_delete
 
     broker_device_client_delete(username=username)
+
+
+@shared_task(name="iot.tasks.reconcile_broker_clients", ignore_result=True)
+def reconcile_broker_clients(run_key: str | None = None) -> dict[str, Any] | None:
+    """This tenant's device clients on the broker brought in step with its active tokens
+    (``MQTT_BROKER_AUTH=dynsec`` only): a deletion lost with the broker is done again, and
+    a client the broker lost is reported for rotation. Other tenants' clients are not
+    touched; clients of a deleted tenant are left to ``manage.py mqtt_sync_clients``."""
+    if settings.MQTT_BROKER_AUTH != "dynsec":
+        return None
+    from django.db import connection
+
+    from iot.selectors import device_client_usernames
+    from iot.services.broker_clients import broker_clients_reconcile
+
+    try:
+        report = broker_clients_reconcile(
+            expected=device_client_usernames, schema=connection.schema_name
+        )
+    except DynsecError as exc:
+        # The next pass tries again; a broker that is down is the bridge's alarm to raise.
+        logger.warning("mqtt_broker_reconcile_failed", run_key=run_key, reason=str(exc))
+        return None
+    return report.as_dict()

@@ -400,6 +400,8 @@ TENANT_PERIODIC_JOBS: dict[str, tuple[str, int, int]] = {
         env_int("CMMS_SYNC_SCHEDULE_EVERY_SECONDS", 60),
         20,
     ),
+    # Brokers with device logins (MQTT_BROKER_AUTH=dynsec) kept in step with the tokens.
+    "iot-broker-clients": ("iot.tasks.reconcile_broker_clients", 6 * 3600, 600),
     # Remaining-life models learn each week from the week's new readings and failures.
     "iot-retrain-models": ("iot.tasks.retrain_models", 7 * 24 * 3600, 3600),
     "iot-predictive-work": (

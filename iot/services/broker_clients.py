@@ -198,11 +198,13 @@ class Reconciliation:
         return {"kept": self.kept, "deleted": self.deleted, "missing": self.missing}
 
 
-def broker_clients_reconcile(*, expected: Callable[[], set[str]]) -> Reconciliation:
+def broker_clients_reconcile(
+    *, expected: Callable[[], set[str]], schema: str | None = None
+) -> Reconciliation:
     """Delete the broker's device clients that ``expected()`` (the usernames of every
     tenant's active tokens) lacks; report those it names that the broker lacks. Clients
-    that are not device clients (the admin, the bridge, anyone else's) are left alone.
-    Idempotent.
+    that are not device clients (the admin, the bridge, anyone else's) are left alone,
+    and with ``schema`` so is every client of another tenant. Idempotent.
 
     The broker is listed before the tokens are read: a token made meanwhile is then at worst
     reported missing once, never deleted from the broker."""
@@ -210,7 +212,9 @@ def broker_clients_reconcile(*, expected: Callable[[], set[str]]) -> Reconciliat
         answers = control.run([{"command": "listClients", "verbose": False, "count": -1}])
         _check(answers, ())
         present = {
-            name for name in answers[0].data.get("clients", []) if DEVICE_CLIENT_RE.match(name)
+            name
+            for name in answers[0].data.get("clients", [])
+            if DEVICE_CLIENT_RE.match(name) and (schema is None or name.startswith(f"{schema}/"))
         }
         wanted = expected()
         report = Reconciliation(kept=len(present & wanted), missing=sorted(wanted - present))

@@ -30,7 +30,10 @@ from iot.broker import Broker
 from iot.dynsec import DynsecControl, dynsec_mode_check
 from iot.mqtt import parse_message
 from iot.services.tokens import device_token_create, device_token_revoke
-from iot.tasks import broker_client_create  # noqa: F401 (registered, as in a worker)
+from iot.tasks import (
+    broker_client_create,  # noqa: F401 (registered, as in a worker)
+    reconcile_broker_clients,
+)
 from tests.assets.factories import AssetFactory
 from tests.iot.test_mqtt_live import BridgeProcess, _listening, readings_in, wait_until
 from tests.live import free_port
@@ -299,3 +302,29 @@ def test_dynsec_mode_is_refused_on_a_broker_that_lets_anyone_in(settings):
 
 def test_dynsec_mode_check_passes_on_a_broker_with_logins_and_the_plugin(dynsec):
     dynsec_mode_check()
+
+
+def test_the_periodic_job_reconciles_its_own_tenants_clients_only(dynsec, committed, settings):
+    alpha, beta = committed["alpha"], committed["beta"]
+    with tenant_context(alpha.tenant):
+        _, kept = device_token_create(by=None, asset=AssetFactory(asset_id="PUMP-1"))
+    alpha_ghost = f"{alpha.schema}/GHOST/iotd_abcdef"
+    beta_ghost = f"{beta.schema}/GHOST/iotd_abcdef"
+    dynsec.control(
+        {"command": "createClient", "username": alpha_ghost, "password": "x"},
+        {"command": "createClient", "username": beta_ghost, "password": "x"},
+    )
+
+    with tenant_context(alpha.tenant):
+        report = reconcile_broker_clients(run_key="test")
+
+    assert report == {"kept": 1, "deleted": [alpha_ghost], "missing": []}
+    clients = dynsec.clients()
+    assert alpha_ghost not in clients
+    assert beta_ghost in clients  # another tenant's pass decides about beta's clients
+    assert f"{alpha.schema}/PUMP-1/{kept[:11]}" in clients
+
+    settings.MQTT_BROKER_AUTH = "payload"
+    with tenant_context(beta.tenant):
+        assert reconcile_broker_clients(run_key="test") is None
+    assert beta_ghost in dynsec.clients()

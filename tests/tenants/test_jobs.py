@@ -44,6 +44,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
         "cmms-sync-schedule",
         "iot-retrain-models",
         "iot-predictive-work",
+        "iot-broker-clients",
     }
     for entry in schedule.values():
         assert entry["task"] == "tenants.fan_out"
@@ -67,6 +68,7 @@ def test_beat_has_one_entry_per_job_and_each_fans_out():
     assert schedule["iot-retrain-models"]["schedule"] == 7 * 24 * 3600.0
     assert schedule["iot-predictive-work"]["args"][0] == "iot.tasks.open_predictive_work"
     assert schedule["iot-predictive-work"]["schedule"] == 3600.0  # PREDICTIVE_EVERY_SECONDS
+    assert schedule["iot-broker-clients"]["args"][0] == "iot.tasks.reconcile_broker_clients"
 
 
 @pytest.mark.live
