@@ -324,14 +324,15 @@ def asset_code(cmms_type: str, external_id: str) -> str:
     return _NOT_IN_CODE.sub("-", f"{cmms_type}-{external_id}").strip("-")[:64]
 
 
-def _asset_links(connection: Connection, asset: Asset, item: Incoming) -> None:
+def _linked(connection: Connection, entity: str, ours: Any, item: Incoming) -> None:
+    """Remember which vendor record ``ours`` mirrors, and both sides' change times."""
     SyncLink.objects.update_or_create(
         connection=connection,
-        entity=Entity.ASSET,
-        object_id=asset.pk,
+        entity=entity,
+        object_id=ours.pk,
         defaults={
             "external_id": item.external_id,
-            "local_updated_at": asset.updated_at,
+            "local_updated_at": ours.updated_at,
             "remote_updated_at": item.remote_updated_at,
         },
     )
@@ -372,7 +373,7 @@ def assets_write(connection: Connection, items: list[Incoming]) -> PageOutcome:
                         continue
                     asset = asset_update(by=None, asset=asset, **changes)
                     outcome.updated += 1
-                _asset_links(connection, asset, item)
+                _linked(connection, Entity.ASSET, asset, item)
         except (DomainError, ValueError, TypeError, IntegrityError) as exc:
             outcome.errors.append({"external_id": item.external_id, "error": describe(exc)[:500]})
             outcome.failed_at.append(item.remote_updated_at)
@@ -481,19 +482,6 @@ def _free_name(name: str, item: Incoming, schedule: PMSchedule | None) -> str:
     return name[: NAME_LENGTH - len(suffix)] + suffix
 
 
-def _schedule_link(connection: Connection, schedule: PMSchedule, item: Incoming) -> None:
-    SyncLink.objects.update_or_create(
-        connection=connection,
-        entity=Entity.SCHEDULE,
-        object_id=schedule.pk,
-        defaults={
-            "external_id": item.external_id,
-            "local_updated_at": schedule.updated_at,
-            "remote_updated_at": item.remote_updated_at,
-        },
-    )
-
-
 def schedules_write(connection: Connection, items: list[Incoming]) -> PageOutcome:
     """Write one page of vendor PM plans, each in its own transaction through the PM
     services (audit, next due dates), matched by ``external_ref``."""
@@ -540,7 +528,7 @@ def schedules_write(connection: Connection, items: list[Incoming]) -> PageOutcom
                         **changes,
                     )
                     outcome.updated += 1
-                _schedule_link(connection, schedule, item)
+                _linked(connection, Entity.SCHEDULE, schedule, item)
         except (DomainError, ValueError, TypeError, IntegrityError) as exc:
             outcome.errors.append({"external_id": item.external_id, "error": describe(exc)[:500]})
             outcome.failed_at.append(item.remote_updated_at)

@@ -241,10 +241,7 @@ def _pull(state: RunState, connection: Connection, adapter: Adapter, entity: str
             except (ValueError, TypeError) as exc:
                 state.fail_record("", str(exc))
                 continue
-            try:
-                remote_updated = adapter.updated_at(entity, record)
-            except (ValueError, TypeError, OverflowError, OSError):
-                remote_updated = None
+            remote_updated = _remote_updated(adapter, entity, record)
             if remote_updated is not None and (newest is None or remote_updated > newest):
                 newest = remote_updated
             ours = pending.pop(adapter.marker_of(entity, record) or "", None)
@@ -362,11 +359,7 @@ def push_candidates(
 
 def _theirs_is_newer(adapter: Adapter, entity: str, external_id: str, ours: Any) -> bool:
     """Whether the vendor changed the record after we last changed ours (theirs wins)."""
-    record = adapter.fetch(entity, external_id)
-    try:
-        remote = adapter.updated_at(entity, record)
-    except (ValueError, TypeError, OverflowError, OSError):
-        return False
+    remote = _remote_updated(adapter, entity, adapter.fetch(entity, external_id))
     return remote is not None and remote > ours.updated_at
 
 
