@@ -77,8 +77,11 @@ class LiveProcess:
 class AsgiServer(LiveProcess):
     """uvicorn serving config.asgi (HTTP and WebSocket), as the Procfile's web process."""
 
-    def __init__(self) -> None:
+    def __init__(self, database_options: str = "", **env: str) -> None:
         self.port = free_port()
+        environment = child_environment(**env)
+        if database_options:
+            environment["DATABASE_URL"] += f"?{database_options}"
         super().__init__(
             "asgi",
             [
@@ -99,7 +102,7 @@ class AsgiServer(LiveProcess):
                 "--log-level",
                 "warning",
             ],
-            child_environment(),
+            environment,
         )
         self._wait_ready()
 

@@ -1,0 +1,81 @@
+"""The web server's pooled database connections: one connection serves every tenant in
+turn, and each request runs in its own tenant's schema whatever the one before left."""
+
+import httpx
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from tests.assets.factories import AssetFactory
+from tests.conftest import bearer
+from tests.live import AsgiServer
+
+APPLICATION = "cmms-pool-test"
+
+
+@pytest.fixture
+def one_connection_server(committed):
+    # A pool of exactly one connection: every request below goes through the same one.
+    server = AsgiServer(
+        database_options=f"application_name={APPLICATION}",
+        DATABASE_POOL_MIN="1",
+        DATABASE_POOL_MAX="1",
+    )
+    yield server
+    server.stop()
+
+
+def _backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APPLICATION]
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_one_pooled_connection_serves_each_tenant_in_its_own_schema(
+    one_connection_server, committed
+):
+    alpha, beta = committed["alpha"], committed["beta"]
+    for tenant, code in ((alpha, "ALPHA-ONLY"), (beta, "BETA-ONLY")):
+        with tenant_context(tenant.tenant):
+            AssetFactory(asset_id=code)
+    base = f"http://127.0.0.1:{one_connection_server.port}"
+
+    def assets_seen(tenant) -> list[str]:
+        response = httpx.get(
+            f"{base}/api/v1/assets/",
+            headers={
+                "Host": tenant.domain,
+                "Authorization": f"Bearer {bearer(tenant, tenant.users['manager'])}",
+            },
+        )
+        assert response.status_code == 200, response.text
+        return [row["asset_id"] for row in response.json()["results"]]
+
+    def refused_write(tenant) -> None:
+        # A refused write rolls its transaction back, and PostgreSQL undoes the
+        # `SET search_path` issued in it: the next request must not trust it.
+        response = httpx.post(
+            f"{base}/api/v1/assets/",
+            json={"asset_id": "", "name": ""},
+            headers={
+                "Host": tenant.domain,
+                "Authorization": f"Bearer {bearer(tenant, tenant.users['manager'])}",
+            },
+        )
+        assert response.status_code == 400, response.text
+
+    for turn in range(3):
+        assert assets_seen(alpha) == ["ALPHA-ONLY"]
+        refused_write(alpha)
+        assert assets_seen(beta) == ["BETA-ONLY"]
+        if turn == 1:
+            # The platform's own host, in the public schema, between two tenants' requests.
+            health = httpx.get(f"{base}/health", headers={"Host": "localhost"}).json()
+            assert health["checks"]["database"]["status"] == "ok"
+        assert assets_seen(alpha) == ["ALPHA-ONLY"]
+        refused_write(beta)
+        assert assets_seen(beta) == ["BETA-ONLY"]
+
+    assert len(_backends()) == 1
