@@ -1,6 +1,6 @@
 """Reads on the asset register that are more than a filter."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -116,27 +116,26 @@ def thresholds_for(asset: Asset) -> dict[str, list[Threshold]]:
     return _most_specific(candidates)
 
 
-def thresholds_for_many(assets: Iterable[Asset]) -> dict[int, dict[str, list[Threshold]]]:
-    """``thresholds_for`` of many assets in one query, by asset primary key."""
-    assets = list(assets)
-    if not assets:
+def thresholds_for_many(asset_types: Mapping[int, str]) -> dict[int, dict[str, list[Threshold]]]:
+    """``thresholds_for`` of many assets in one query, by asset primary key; the assets
+    are given as their types by primary key, which is all the rule needs of them."""
+    if not asset_types:
         return {}
-    types = {asset.asset_type for asset in assets}
+    types = set(asset_types.values())
     candidates = list(
         Threshold.objects.filter(active=True).filter(
-            Q(asset__in=[asset.pk for asset in assets])
+            Q(asset__in=list(asset_types))
             | Q(asset__isnull=True, asset_type__in=types)
             | Q(asset__isnull=True, asset_type="")
         )
     )
     return {
-        asset.pk: _most_specific(
+        pk: _most_specific(
             t
             for t in candidates
-            if t.asset_id == asset.pk
-            or (t.asset_id is None and t.asset_type in ("", asset.asset_type))
+            if t.asset_id == pk or (t.asset_id is None and t.asset_type in ("", asset_type))
         )
-        for asset in assets
+        for pk, asset_type in asset_types.items()
     }
 
 

@@ -106,6 +106,35 @@ def test_non_finite_values_are_refused_one_by_one(api, in_alpha):
     assert [value for _, value in stored(pump.pk, "t")] == [4.0]
 
 
+def test_lone_surrogates_are_refused_one_by_one(api, in_alpha):
+    # JSON's \u escapes can carry half of a surrogate pair, which no database text holds.
+    pump = AssetFactory(asset_id="PUMP-1")
+    at = (timezone.now() - timedelta(minutes=1)).isoformat()
+    parts = [
+        ("PUMP-1", "t\\ud800", "C"),
+        ("PUMP-1", "t", "\\udfff"),
+        ("\\ud800PUMP-1", "t", "C"),
+        ("PUMP-1", "t", "C"),
+    ]
+    text = json.dumps(
+        [
+            {"device_id": "@d", "metric": "@m", "value": 1, "unit": "@u", "timestamp": at}
+            for _ in parts
+        ]
+    )
+    for device, metric, unit in parts:
+        text = text.replace('"@d"', f'"{device}"', 1).replace('"@m"', f'"{metric}"', 1)
+        text = text.replace('"@u"', f'"{unit}"', 1)
+
+    response = post_raw(api("technician"), text)
+
+    assert response.status_code == 202, response.content
+    errors = [(r["index"], r["error"]) for r in response.json()["rejected"]]
+    unicode_error = "metric and unit must be Unicode text (no lone surrogates)."
+    assert errors == [(0, unicode_error), (1, unicode_error), (2, "Unknown device.")]
+    assert [value for _, value in stored(pump.pk, "t")] == [1.0]
+
+
 def test_a_resend_is_stored_once_and_the_later_value_wins(api, in_alpha):
     pump = AssetFactory(asset_id="PUMP-1")
     at = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
