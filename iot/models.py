@@ -79,7 +79,9 @@ class MetricStream(models.Model):
     metric = models.CharField(max_length=64)
     unit = models.CharField(max_length=32, blank=True)
     last_value = models.FloatField()
-    last_reading_at = models.DateTimeField(db_index=True)
+    # Not indexed: every batch moves it, and an index on it would keep PostgreSQL from
+    # updating the row in place (a HOT update); the table holds one row per stream.
+    last_reading_at = models.DateTimeField()
     readings = models.BigIntegerField(default=0)
     # Detection state: readings seen in order, their weighted mean and variance, and
     # how many normal readings in a row since the last anomalous one.

@@ -301,3 +301,30 @@ def test_a_full_batch_larger_than_django_s_upload_limit_is_read(api, in_alpha, s
     assert response.status_code == 202, response.content[:300]
     assert response.json()["accepted"] == 10_000
     assert len(stored(pump.pk, body[0]["metric"])) == 10_000
+
+
+def test_each_batch_updates_its_streams_in_place(api, in_alpha):
+    # No index covers what a batch changes in a stream's row, so PostgreSQL rewrites the
+    # row beside the old one (a HOT update) without touching any index.
+    AssetFactory(asset_id="PUMP-1")
+    start = timezone.now() - timedelta(hours=1)
+    client = api("technician")
+
+    def updates() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_stat_get_xact_tuples_updated(oid), "
+                "pg_stat_get_xact_tuples_hot_updated(oid) FROM pg_class "
+                "WHERE oid = 'iot_metricstream'::regclass"
+            )
+            return cursor.fetchone()
+
+    client.post(URL, [reading(at=start), reading(metric="pressure", at=start)], format="json")
+    updated_before, in_place_before = updates()
+    for batch in range(1, 4):
+        at = start + timedelta(minutes=batch)
+        client.post(URL, [reading(at=at), reading(metric="pressure", at=at)], format="json")
+    updated, in_place = updates()
+
+    assert updated - updated_before == 6
+    assert in_place - in_place_before == 6

@@ -53,6 +53,12 @@ def test_a_new_tenant_gets_partitions_and_takes_readings(monkeypatch):
         assert result.accepted == 1
         assert _count(f"iot_reading_p{timezone.now():%Y%m}") == 1
         assert _count("iot_reading_default") == 0
+        # The clone keeps the streams' room for in-place updates.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'iot_metricstream'::regclass"
+            )
+            assert cursor.fetchone()[0] == ["fillfactor=50"]
 
 
 def test_the_job_creates_months_ahead_moves_stranded_rows_and_drops_old_months(in_alpha):
