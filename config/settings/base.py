@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, so the chain runs in one thread under ASGI (see its docstring).
+    "core.middleware.SyncRequestChainMiddleware",
 ]
 
 TEMPLATES = [
