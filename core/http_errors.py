@@ -6,9 +6,13 @@ clients. The admin and the public request form are pages for people and keep
 Django's HTML answers.
 """
 
+import sys
+
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from psycopg_pool import PoolTimeout
 
 HTML_PREFIXES = ("/admin/", "/request/")
 
@@ -41,7 +45,30 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
+def _waited_for_database() -> bool:
+    """Whether the request failed because no pooled database connection came free in
+    time (Django raises its own error from the pool's)."""
+    error = sys.exc_info()[1]
+    while error is not None:
+        if isinstance(error, PoolTimeout):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _waited_for_database():
+        # Every connection of the process was busy for DATABASE_POOL_TIMEOUT seconds:
+        # the server is overloaded, not broken, and the request changed nothing.
+        response = HttpResponse(
+            "The service is busy; try again shortly.\n", status=503, content_type="text/plain"
+        )
+        if not _wants_html(request):
+            response = JsonResponse(
+                {"detail": "The service is busy; try again shortly."}, status=503
+            )
+        response["Retry-After"] = str(max(1, settings.DATABASE_POOL_TIMEOUT))
+        return response
     if _wants_html(request):
         return defaults.server_error(request)
     return JsonResponse({"detail": "Server error."}, status=500)

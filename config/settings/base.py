@@ -101,12 +101,14 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_cmms
 # serve its requests: under ASGI each request runs in a thread of its own, so without a
 # pool every request would open (and authenticate) a new connection. config.asgi turns
 # it on; Celery's forked workers and the commands keep Django's plain connections.
+# A request that waits longer than DATABASE_POOL_TIMEOUT for a connection answers 503.
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 if env_bool("DATABASE_POOL", False):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 2),
         "max_size": env_int("DATABASE_POOL_MAX", 10),
-        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        "timeout": DATABASE_POOL_TIMEOUT,
     }
 # A request is all or nothing: a view that calls several services (approve a request,
 # then assign the work order) never leaves half of its work behind when a later step fails.

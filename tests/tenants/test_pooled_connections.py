@@ -1,9 +1,12 @@
 """The web server's pooled database connections: one connection serves every tenant in
 turn, and each request runs in its own tenant's schema whatever the one before left."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
 from tests.assets.factories import AssetFactory
@@ -79,3 +82,51 @@ def test_one_pooled_connection_serves_each_tenant_in_its_own_schema(
         assert assets_seen(beta) == ["BETA-ONLY"]
 
     assert len(_backends()) == 1
+
+
+def test_a_request_that_cannot_get_a_connection_in_time_is_a_503(committed):
+    """With the process's one connection held by a request stuck behind a lock, the next
+    request waits DATABASE_POOL_TIMEOUT for it, then answers 503 with Retry-After."""
+    alpha = committed["alpha"]
+    server = AsgiServer(DATABASE_POOL_MIN="1", DATABASE_POOL_MAX="1", DATABASE_POOL_TIMEOUT="1")
+    base = f"http://127.0.0.1:{server.port}"
+    headers = {
+        "Host": alpha.domain,
+        "Authorization": f"Bearer {bearer(alpha, alpha.users['manager'])}",
+    }
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Every request looks its tenant up by host: this holds them all.
+                cursor.execute("LOCK TABLE public.tenants_domain IN ACCESS EXCLUSIVE MODE")
+                stuck = pool.submit(
+                    httpx.get, f"{base}/api/v1/assets/", headers=headers, timeout=30
+                )
+                _wait_until(lambda: _waiting_on_lock(), seconds=10)
+
+                busy = httpx.get(f"{base}/api/v1/assets/", headers=headers, timeout=30)
+
+                assert busy.status_code == 503
+                assert busy.json() == {"detail": "The service is busy; try again shortly."}
+                assert busy.headers["Retry-After"] == "1"
+            # The lock is gone with the transaction: the stuck request ends normally.
+            assert stuck.result(timeout=30).status_code == 200
+        assert httpx.get(f"{base}/api/v1/assets/", headers=headers).status_code == 200
+    finally:
+        server.stop()
+
+
+def _waiting_on_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _wait_until(condition, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the first request never reached the lock"
+        time.sleep(0.05)
