@@ -5,10 +5,12 @@ counters live under its own schema prefix. If Redis cannot be reached the
 request is let through (a limiter must not take the API down) and counted.
 """
 
+import functools
 import time
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
+import redis
 import structlog
 from django.conf import settings
 from django.core.cache import cache
@@ -26,15 +28,27 @@ logger = structlog.get_logger(__name__)
 WINDOW_SECONDS = 60
 
 
+@functools.cache
+def _redis(location: str, timeout: float | None) -> redis.Redis:
+    return redis.Redis.from_url(location, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
 def hit_counter(key: str, window_seconds: int) -> int | None:
-    """Count one hit on ``key`` in the current window; None when Redis is unreachable."""
+    """Count one hit on ``key`` in the current window; None when Redis is unreachable.
+
+    One round trip: the window's counter is made if missing and counted in one
+    transaction, in the cache's Redis and under the cache's (tenant-aware) key, so
+    ``cache.get`` reads it as any other counter.
+    """
     try:
-        cache.add(key, 0, timeout=window_seconds + 5)
-        return int(cache.incr(key))
-    except ValueError:
-        # The key expired between add and incr: this hit opens a new window.
-        cache.add(key, 1, timeout=window_seconds + 5)
-        return 1
+        config = settings.CACHES["default"]
+        client = _redis(config["LOCATION"], config.get("OPTIONS", {}).get("socket_timeout"))
+        stored_key = cache.make_and_validate_key(key)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.set(stored_key, 0, ex=window_seconds + 5, nx=True)
+            pipe.incr(stored_key)
+            _, count = pipe.execute()
+        return int(count)
     except Exception as exc:  # a limiter must not take the API down with Redis
         RATE_LIMIT_BACKEND_FAILURES.inc()
         logger.warning("rate_limit_backend_unavailable", error=repr(exc))
