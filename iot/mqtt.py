@@ -86,7 +86,10 @@ def parse_message(topic: str, payload: bytes, *, token_required: bool = True) ->
     elif isinstance(data, dict):
         token, items = data.get("token"), [{k: v for k, v in data.items() if k != "token"}]
     elif isinstance(data, list):
-        tokens = {item.get("token") for item in data if isinstance(item, dict)}
+        signed = [item.get("token") for item in data if isinstance(item, dict)]
+        if any(not isinstance(value, str | None) for value in signed):
+            return "no_token"
+        tokens = set(signed)
         if len(tokens) > 1:  # items signed differently, or some not at all
             return "no_token"
         token = tokens.pop() if tokens else None
@@ -197,7 +200,11 @@ class Bridge:
         groups: dict[tuple[str, str, str | None], list[Message]] = defaultdict(list)
         acks: list[tuple[int, int]] = []
         for topic, payload, mid, qos in taken:
-            parsed = parse_message(topic, payload, token_required=self.token_required)
+            try:
+                parsed = parse_message(topic, payload, token_required=self.token_required)
+            except Exception:  # whatever a publisher sends, the bridge goes on
+                logger.exception("mqtt_message_unreadable", topic=topic)
+                parsed = "unreadable"
             if isinstance(parsed, str):
                 refuse(parsed, topic=topic)
                 acks.append((mid, qos))

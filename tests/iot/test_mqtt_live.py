@@ -137,9 +137,15 @@ def test_readings_published_by_a_device_land_and_foreign_topics_are_refused(brid
     assert log.count('"bad_token"') >= 2  # beta does not know alpha's token; revoked
     assert '"other_device"' in log
     assert '"no_token"' in log
+
+    # A token that is not text is refused like a missing one, and the bridge goes on.
+    publish(f"cmms/{alpha.schema}/PUMP-3/metrics", [{**reading(8.0, 4), "token": [secret]}])
+    publish(f"cmms/{alpha.schema}/PUMP-3/metrics", {**reading(4.5, 5), "token": secret})
+    assert wait_until(lambda: len(readings_in(alpha, "PUMP-3")) == 4), bridge.output()
+    assert bridge.process.poll() is None
     assert readings_in(beta, "PUMP-3") == []
     assert readings_in(alpha, "PUMP-1") == []
-    assert readings_in(alpha, "PUMP-3") == [1.5, 2.5, 3.5]
+    assert readings_in(alpha, "PUMP-3") == [1.5, 2.5, 3.5, 4.5]
 
 
 def test_messages_are_read_as_the_api_reads_bodies():
@@ -151,6 +157,9 @@ def test_messages_are_read_as_the_api_reads_bodies():
     )
     assert message.token == "iotd_x"
     assert message.items == [{"value": 1}]
+    for token in ([1], {"a": 1}, 7):
+        body = json.dumps([{"token": token, "value": 1}, {"token": token, "value": 2}]).encode()
+        assert parse_message("cmms/alpha/PUMP-1/metrics", body) == "no_token"
 
 
 class Broker:
