@@ -96,9 +96,7 @@ def _schema_clone(schema_name: str) -> None:
             [template],
         )
         for table, options in cursor.fetchall():
-            cursor.execute(
-                f'ALTER TABLE "{schema_name}"."{table}" SET ({", ".join(options)})'
-            )
+            cursor.execute(f'ALTER TABLE "{schema_name}"."{table}" SET ({", ".join(options)})')
 
 
 def template_schema_ensure() -> bool:

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -40,6 +40,16 @@ def child_environment(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 20) -> bool:
+    """Whether ``check`` came true within ``timeout`` seconds (asked every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 class LiveProcess:

@@ -104,7 +104,7 @@ def _parse_timestamp(raw: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _unicode(text: str) -> bool:
+def _storable_text(text: str) -> bool:
     """Whether the text can be stored: JSON's escapes can carry a lone surrogate."""
     if text.isascii():
         return True
@@ -185,7 +185,7 @@ class Judge:
             return f"metric must be a non-empty text of at most {METRIC_MAX} characters.", None
         if "\x00" in metric or (isinstance(unit, str) and "\x00" in unit):
             return "metric and unit may not contain NUL characters.", None
-        if not _unicode(metric) or (isinstance(unit, str) and not _unicode(unit)):
+        if not _storable_text(metric) or (isinstance(unit, str) and not _storable_text(unit)):
             return "metric and unit must be Unicode text (no lone surrogates).", None
         self.good_metrics[metric] = metric.strip()
         if unit is None or not isinstance(unit, str) or len(unit) > UNIT_MAX:
@@ -220,7 +220,7 @@ def validate_batch(
             if isinstance(item, dict) and isinstance(code := item.get("device_id"), str)
         }
     devices = Asset.objects.filter(
-        asset_id__in=[code for code in codes if isinstance(code, str) and _unicode(code)]
+        asset_id__in=[code for code in codes if isinstance(code, str) and _storable_text(code)]
     ).values_list("asset_id", "pk")
     judge = Judge(
         dict(devices),

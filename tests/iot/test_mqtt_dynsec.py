@@ -35,8 +35,8 @@ from iot.tasks import (
     reconcile_broker_clients,
 )
 from tests.assets.factories import AssetFactory
-from tests.iot.test_mqtt_live import BridgeProcess, _listening, readings_in, wait_until
-from tests.live import free_port
+from tests.iot.test_mqtt_live import BridgeProcess, _listening, readings_in
+from tests.live import free_port, wait_until
 
 pytestmark = pytest.mark.live
 PLUGIN_PATHS = (

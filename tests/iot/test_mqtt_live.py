@@ -24,7 +24,7 @@ from django_tenants.utils import tenant_context
 from iot.mqtt import parse_message
 from iot.services.tokens import device_token_create, device_token_revoke
 from tests.assets.factories import AssetFactory
-from tests.live import LiveProcess, child_environment
+from tests.live import LiveProcess, child_environment, wait_until
 
 pytestmark = pytest.mark.live
 BROKER = os.environ.get("TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -88,15 +88,6 @@ def readings_in(tenant, asset_code: str) -> list[float]:
             [asset_code],
         )
         return [value for (value,) in cursor.fetchall()]
-
-
-def wait_until(check, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_readings_published_by_a_device_land_and_foreign_topics_are_refused(bridge, committed):

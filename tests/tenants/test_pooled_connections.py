@@ -1,7 +1,6 @@
 """The web server's pooled database connections: one connection serves every tenant in
 turn, and each request runs in its own tenant's schema whatever the one before left."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from tests.assets.factories import AssetFactory
 from tests.conftest import bearer
-from tests.live import AsgiServer
+from tests.live import AsgiServer, wait_until
 
 APPLICATION = "cmms-pool-test"
 
@@ -102,7 +101,9 @@ def test_a_request_that_cannot_get_a_connection_in_time_is_a_503(committed):
                 stuck = pool.submit(
                     httpx.get, f"{base}/api/v1/assets/", headers=headers, timeout=30
                 )
-                _wait_until(lambda: _waiting_on_lock(), seconds=10)
+                assert wait_until(_waiting_on_lock, timeout=10), (
+                    "the request never reached the lock"
+                )
 
                 busy = httpx.get(f"{base}/api/v1/assets/", headers=headers, timeout=30)
 
@@ -123,10 +124,3 @@ def _waiting_on_lock() -> bool:
             "AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
-
-
-def _wait_until(condition, *, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the first request never reached the lock"
-        time.sleep(0.05)
